@@ -1,0 +1,716 @@
+"""`judge_video`: does a video show what a world prompt asks for? Four criteria, each pass/fail with a score in [0, 1].
+
+1. objects: every prompted object is there, with its colour, shape and size, and as many of each as prompted.
+2. motion: each prompted object moves as prompted (bounce, roll, fall, throw, float, spin, orbit, rest) and in the
+   prompted direction; a prompted camera move is checked when the background shows it.
+3. physics: free flight accelerates downwards at roughly g, bounces lose height, nothing sinks into the ground.
+4. consistency: objects keep their colour and size, nothing flickers, vanishes or appears out of nowhere, the
+   background does not jump between frames and the frames are not drowned in noise.
+
+Rules for what the prompt leaves out: objects checks only what is named (a prompt without colours accepts any
+colour; objects of colours the prompt never names are ignored, but a named colour-and-shape must appear exactly as
+many times as prompted). Motion checks only objects with a motion or direction word and passes with "nothing to
+check" otherwise. Physics and consistency always apply, to every object found in the video.
+
+The video is read in world-ish units: the frame is `spec.VIEW_WIDTH` metres wide in its first frame and the ground
+line is found in the background (or assumed at `spec.GROUND_FRACTION`); the camera's pan and zoom, measured from
+the background by `track.estimate_camera`, are removed from every position.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tenku.errors import PromptError, VideoError
+from tenku.world import track as tr
+from tenku.world.spec import GRAVITY, SIZES, ObjectQuery, PromptQuery
+
+# --- thresholds (world units: metres, seconds) -----------------------------------------------------------------
+
+SILHOUETTES = 8  # clean sightings per object re-cut zoomed in for its shape
+MIN_TRACK_SHARE = 0.12  # an object is a track seen in at least this share of the frames (and 3 frames)
+CONTACT_M = 0.12  # a bottom within this of the ground touches it (plus 15% of the object's height)
+STILL_M = 0.3  # rest/spin: the object wanders less than this (plus a quarter of its height)
+MOVE_M = 0.3  # a direction is the sense of the first horizontal excursion this long
+THROW_VX = 1.4  # m/s sideways in the first arc: throws fly faster (2 m/s) than bounces drift (0.8 m/s)
+G_RANGE = (0.35, 2.5)  # free-flight acceleration, as a multiple of g, that passes
+BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous apex height (restitution <= 1)
+SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
+AREA_JUMP = 0.45  # consistency: a frame-to-frame change of log-area beyond this (plus pixel slack) is a flicker
+NOISE_MAX = 12.0  # consistency: robust frame-to-frame background noise (CIELAB L) above this is drowned in noise
+BG_JUMP = 8.0  # consistency: a background step above this many L units (and 4x the median step) is a jump
+
+
+# --- report ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Criterion:
+    name: str
+    passed: bool
+    score: float  # in [0, 1]
+    detail: str
+
+
+@dataclass
+class JudgeReport:
+    prompt: str
+    criteria: list[Criterion]
+    objects: list[dict] = field(default_factory=list)  # what was found: colour, shape, size, motion per object
+    frames: int = 0
+    fps: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.criteria)
+
+    @property
+    def score(self) -> float:
+        return float(np.mean([c.score for c in self.criteria])) if self.criteria else 0.0
+
+    def criterion(self, name: str) -> Criterion:
+        return next(c for c in self.criteria if c.name == name)
+
+    def to_dict(self) -> dict:
+        return {
+            "prompt": self.prompt,
+            "passed": self.passed,
+            "score": round(self.score, 4),
+            "criteria": {c.name: {"passed": c.passed, "score": round(c.score, 4), "detail": c.detail} for c in self.criteria},
+            "objects": self.objects,
+            "frames": self.frames,
+            "fps": self.fps,
+        }
+
+
+# --- objects in world-ish units --------------------------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    """One tracked object, in metres (x from frame 0's centre, heights above the ground) and seconds."""
+
+    track: tr.Track
+    color: str
+    frame: np.ndarray  # (n,) working-frame index of each sighting
+    t: np.ndarray  # (n,) seconds
+    x: np.ndarray  # (n,) centre
+    bottom: np.ndarray  # (n,) lowest point above the ground
+    height: np.ndarray  # (n,)
+    area: np.ndarray  # (n,) m^2
+    open_view: np.ndarray  # (n,) bool: in the frame, apart from other objects and occluders, in one piece
+    near_occluder: np.ndarray  # (n,) bool: next to an occluder, so possibly partly hidden
+    clean: np.ndarray  # (n,) bool: open_view and of typical area: the sightings geometry is measured on
+    shape: str | None = None
+    size: str | None = None
+    size_m: float = 0.0
+    motion: str | None = None  # best guess, for the report
+    silhouettes: list = field(default_factory=list)  # zoomed re-cuts of some clean sightings (`track.silhouette`)
+
+    def summary(self) -> dict:
+        return {
+            "color": self.color,
+            "shape": self.shape,
+            "size": self.size,
+            "size_m": round(self.size_m, 2),
+            "motion": self.motion,
+            "first_s": round(float(self.t[0]), 2),
+            "last_s": round(float(self.t[-1]), 2),
+            "x_start_m": round(float(self.x[0]), 2),
+            "x_end_m": round(float(self.x[-1]), 2),
+        }
+
+
+def _ground_row(clip: tr.Clip, classes: np.ndarray) -> float:
+    """The ground line in frame 0: the strongest row-to-row colour change near where `spec` puts it."""
+    f, h, w = clip.shape
+    frames = clip.lab[: min(f, 8)]
+    bg = classes[: min(f, 8)] < 0
+    rows = np.array(
+        [np.median(frames[:, r][bg[:, r]], axis=0) if bg[:, r].sum() > w // 4 else np.full(3, np.nan) for r in range(h)]
+    )
+    step = np.linalg.norm(rows[2:] - rows[:-2], axis=1)  # step[r - 1] straddles row r
+    expected = clip.ground_row
+    lo, hi = int(expected - 0.12 * h), int(expected + 0.12 * h)
+    best, best_step = expected, 10.0  # an edge weaker than 10 CIELAB units is no ground line
+    for r in range(max(lo, 1), min(hi, h - 1)):
+        if np.isfinite(step[r - 1]) and step[r - 1] > best_step:
+            best, best_step = r, step[r - 1]
+    return float(best)
+
+
+def _object_like(t: tr.Track) -> bool:
+    """Objects are about as wide as tall (1:3.5 at most, even rotated or half hidden); long strips are edges."""
+    aspect = np.median(t.series("width") / t.series("height"))
+    return 1 / 3.5 <= aspect <= 3.5
+
+
+def _nominal_camera(clip: tr.Clip, camera: str, measured: tr.Camera) -> tr.Camera:
+    """The camera path `physics` would have used for a prompted move, as a frame-t -> frame-0 map."""
+    from tenku.world.physics import camera_path
+
+    f, h, w = clip.shape
+    t = np.arange(f) / clip.fps
+    cam_x, zoom = camera_path(camera, t, f / clip.fps)
+    cam = tr.Camera.static(f, h, w)
+    cam.s = zoom[0] / zoom
+    cam.tx = (cam_x - cam_x[0]) * clip.px_per_metre * zoom[0]
+    cam.residual = measured.residual
+    return cam
+
+
+def _seen(clip: tr.Clip, cam: tr.Camera, ppm: float, ground: float, occluder: np.ndarray, track: tr.Track) -> Seen:
+    frame = track.frames
+    s = cam.s[frame]
+    x0, _ = cam.to_frame0(frame, track.series("cx"), track.series("cy"))
+    _, top0 = cam.to_frame0(frame, track.series("cx"), track.series("y0") - 0.5)
+    _, bot0 = cam.to_frame0(frame, track.series("cx"), track.series("y1") + 0.5)
+    area = track.series("area") * s**2 / ppm**2
+    f, h, w = clip.shape
+    near_occluder = np.array(
+        [occluder[b.frame, max(b.y0 - 2, 0) : b.y1 + 3, max(b.x0 - 2, 0) : b.x1 + 3].any() for b in track.blobs]
+    )
+    open_view = (
+        ~track.series("edge").astype(bool)
+        & (track.series("touch") == 0)
+        & np.isfinite(track.series("fill"))
+        & ~near_occluder
+    )
+    typical = np.median(area[open_view]) if open_view.any() else np.median(area)
+    clean = open_view & (area > 0.7 * typical) & (area < 1.45 * typical)
+    return Seen(
+        track=track,
+        color=tr.COLOR_NAMES[track.color],
+        frame=frame,
+        t=frame / clip.fps,
+        x=(x0 - (w - 1) / 2) / ppm,
+        bottom=(ground - bot0) / ppm,
+        height=(bot0 - top0) / ppm,
+        area=area,
+        open_view=open_view,
+        near_occluder=near_occluder,
+        clean=clean,
+    )
+
+
+@dataclass
+class Scene:
+    """What `look` found in a clip: objects in world-ish units, the camera and clip-level measurements."""
+
+    clip: tr.Clip
+    objects: list[Seen]
+    camera: tr.Camera
+    ground: float  # ground line in frame 0, working pixels from the top
+    occluder: np.ndarray  # (F, h, w) bool: occluder-coloured pixels
+    fragments: int  # short-lived tracks left out of `objects` (flicker, noise)
+
+
+def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
+    """Segment, track and map to world-ish units. `camera_hint`, the prompted camera move, stands in for the
+    camera where the background is too plain to show it."""
+    f, h, w = clip.shape
+    classes, occluder = tr.segment(clip)
+    reach = max(1, int(np.ceil(1.0 / clip.scale)))
+    blobs = tr.find_blobs(clip, classes, reach=reach + 1)
+    gap = max(1.0, 0.02 * w)
+    blobs = [tr.merge_fragments(fb, gap) for fb in blobs]
+    max_step = 10.0 * clip.px_per_metre / clip.fps  # 10 m/s: faster than anything the world throws
+    tracks = tr.link(blobs, w, max_step)
+    min_frames = max(3, int(np.ceil(MIN_TRACK_SHARE * f)))
+    kept = [t for t in tracks if len(t.blobs) >= min_frames and _object_like(t)]
+    fragments = sum(1 for t in tracks if len(t.blobs) < min_frames and t.size >= 2.5)
+    cam = tr.estimate_camera(clip, classes)
+    if not cam.measured and camera_hint not in (None, "static"):
+        cam = _nominal_camera(clip, camera_hint, cam)
+    ground = _ground_row(clip, classes)
+    # occluders stand on the ground: occluder-coloured floors (the room's planks are brick-brown) are not occluders
+    ground_t = cam.from_frame0(np.arange(f), ground)  # (F,) the ground row in each frame
+    occluder &= np.arange(h)[None, :, None] < (ground_t - 1.0)[:, None, None]
+    # the widest view of the clip shows VIEW_WIDTH metres: frame 0 is zoomed in by the largest frame-t -> 0 scale
+    ppm = clip.px_per_metre * float(cam.s.max())
+    seen = [_seen(clip, cam, ppm, ground, occluder, t) for t in kept]
+    for s in seen:
+        picks = np.flatnonzero(s.clean)
+        picks = picks[np.linspace(0, len(picks) - 1, min(len(picks), SILHOUETTES)).round().astype(int)] if len(picks) else picks
+        s.silhouettes = [b for b in (tr.silhouette(clip, s.track.blobs[k]) for k in picks) if b is not None]
+        s.shape = classify_shape(s)
+        s.size_m = float(np.median(s.height[s.clean])) if s.clean.any() else float(np.median(s.height))
+        s.size = min(SIZES, key=lambda k: abs(np.log(SIZES[k] / max(s.size_m, 1e-3))))
+        s.motion = classify_motion(s)
+    return Scene(clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, fragments=fragments)
+
+
+# --- shape -----------------------------------------------------------------------------------------------------
+
+
+def classify_shape(s: Seen) -> str | None:
+    """Ball, cube, pyramid or cylinder from the silhouette's median features over clean sightings."""
+    blobs = s.silhouettes
+    if len(blobs) < 2:
+        return None
+    fill = float(np.median([b.fill for b in blobs]))
+    compact = float(np.median([b.compact for b in blobs]))
+    taper = float(np.median([b.taper for b in blobs]))
+    elong = float(np.median([b.elong for b in blobs]))
+    if compact < 0.47 or taper < 0.5:
+        return "pyramid"
+    if compact > 0.7:
+        return "ball"
+    return "cylinder" if elong < 0.8 else "cube"
+
+
+# --- motion ----------------------------------------------------------------------------------------------------
+
+
+def _contact(s: Seen) -> float:
+    """A bottom lower than this touches the ground (metres): a pixel's error plus a share of the object's size."""
+    return CONTACT_M + 0.15 * s.size_m
+
+
+def flights(s: Seen) -> list[np.ndarray]:
+    """Free flights: indices into the clean sightings, one array per airborne arc, in time order.
+
+    A flight is cut at gaps and at local minima of the bottom's height: a ballistic arc is concave, so every minimum
+    is a landing, even when the frames miss the instant of contact. The minimum's own sample is left out of both
+    neighbouring arcs (it may lie on either side of the bounce)."""
+    idx = np.flatnonzero(s.clean)
+    b, frames = s.bottom[idx], s.frame[idx]
+    out = []
+    for i, j in _runs(frames, np.ones(len(idx), bool)):
+        seg = b[i : j + 1]
+        minima = [k for k in range(1, len(seg) - 1) if seg[k] <= seg[k - 1] and seg[k] <= seg[k + 1]]
+        cuts = [-1] + minima + [len(seg)]
+        for lo, hi in zip(cuts, cuts[1:]):
+            arc = np.arange(i + lo + 1, i + hi)
+            if arc.size >= 2 and b[arc].max() > _contact(s):
+                out.append(idx[arc])
+    return out
+
+
+def _rotates(s: Seen) -> bool | None:
+    """Whether the silhouette turns (its fill of the box swings); None for balls, whose outline never changes."""
+    if s.shape == "ball":
+        return None
+    fill = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
+    return bool(fill.size >= 4 and np.ptp(np.percentile(fill, [10, 90])) > 0.1)
+
+
+def classify_motion(s: Seen) -> str:
+    """A best guess at the motion word, for the report; `motion_matches` does the judging."""
+    for m in ("spin", "rest", "orbit", "float", "roll", "fall", "throw", "bounce"):
+        if motion_matches(s, m)[0]:
+            return m
+    return "unknown"
+
+
+def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
+    """Whether the track shows `motion`, with the measurement that decided it."""
+    c = s.clean if s.clean.sum() >= 3 else np.ones_like(s.clean)
+    x, b, t = s.x[c], s.bottom[c], s.t[c]
+    on_ground = (b < _contact(s)).mean()
+    spread = max(np.ptp(x), np.ptp(b))
+    still = spread < STILL_M + 0.25 * s.size_m
+    if motion in ("rest", "spin"):
+        turning = _rotates(s)
+        ok = still and on_ground > 0.8 and turning in (None, motion == "spin")
+        how = {None: "", True: ", turning", False: ", not turning"}[turning]
+        return bool(ok), f"wanders {spread:.2f} m{how}"
+    if still:
+        return False, f"barely moves ({spread:.2f} m)"
+    if motion == "roll":
+        ok = on_ground > 0.8 and np.ptp(x) > 2 * MOVE_M
+        return bool(ok), f"on the ground {on_ground:.0%} of the time, travels {np.ptp(x):.2f} m"
+    if motion == "float":
+        rise = np.polyfit(t, b, 1)[0] if len(t) >= 3 else 0.0
+        ok = rise > 0.25 and (b[len(b) // 4 :] > _contact(s)).all()
+        return bool(ok), f"rises at {rise:.2f} m/s"
+    if motion == "orbit":
+        ok, why = _circles(x, b + s.size_m / 2)
+        return ok, f"circle fit: {why}"
+    arcs = flights(s)
+    if not arcs:
+        return False, "never airborne"
+    first = arcs[0]
+    landings = sum(1 for arc in arcs if arc[-1] < len(s.clean) - 1)
+    b0 = s.bottom[first]
+    if motion == "fall":
+        # dropped: the clip opens in the first arc, at its top, well above the ground
+        ok = first[0] == np.flatnonzero(s.clean)[0] and b0[0] > 0.8 and b0[0] >= b0.max() - 0.1 and landings >= 1
+        return bool(ok), f"starts {b0[0]:.2f} m up, lands {landings} times"
+    tf = s.t[first]
+    vx = abs(np.polyfit(tf, s.x[first], 1)[0]) if first.size >= 2 else 0.0
+    if motion == "bounce":
+        ok = len(arcs) >= 2 and vx < THROW_VX
+        return bool(ok), f"{len(arcs)} arcs, first at {vx:.2f} m/s sideways"
+    if motion == "throw":
+        ok = vx >= THROW_VX and b0.max() > 0.5
+        return bool(ok), f"first arc at {vx:.2f} m/s sideways, {b0.max():.2f} m high"
+    return False, f"unknown motion {motion!r}"
+
+
+def _circles(x: np.ndarray, y: np.ndarray) -> tuple[bool, str]:
+    """Kasa circle fit: does the path go round a centre in the air for most of a turn?"""
+    if len(x) < 6:
+        return False, "too few sightings"
+    a = np.stack([x, y, np.ones_like(x)], 1)
+    sol, *_ = np.linalg.lstsq(a, x**2 + y**2, rcond=None)
+    cx, cy = sol[0] / 2, sol[1] / 2
+    r = np.sqrt(max(sol[2] + cx**2 + cy**2, 1e-9))
+    resid = np.abs(np.hypot(x - cx, y - cy) - r).mean()
+    ang = np.unwrap(np.arctan2(y - cy, x - cx))
+    turn = abs(ang[-1] - ang[0]) / (2 * np.pi)
+    ok = r > 0.3 and resid < 0.25 * r and turn > 0.6
+    return bool(ok), f"radius {r:.2f} m, error {resid:.2f} m, {turn:.2f} turns"
+
+
+# --- criteria --------------------------------------------------------------------------------------------------
+
+
+def _fits(q: ObjectQuery, s: Seen) -> tuple[float, list[str]]:
+    """Share of the query's named attributes (colour, shape, size) the object shows, and the misses."""
+    named = [(k, v) for k, v in (("color", q.color), ("shape", q.shape), ("size", q.size)) if v is not None]
+    if not named:
+        return 1.0, []
+    misses = [f"{k} {getattr(s, k)} (not {v})" for k, v in named if getattr(s, k) != v]
+    return 1.0 - len(misses) / len(named), misses
+
+
+def _describe(q: ObjectQuery) -> str:
+    return " ".join(v for v in (q.size, q.color, q.shape or "object") if v)
+
+
+def match_objects(query: PromptQuery, objects: list[Seen]) -> list[tuple[float, Seen | None, list[str]]]:
+    """Pair each prompted object with a distinct found one, maximising full matches, then partial ones.
+    Returns, per prompted object, (share of attributes matched, the object or None, misses)."""
+    n_q, n_s = len(query.objects), len(objects)
+    fit = [[_fits(q, s) for s in objects] for q in query.objects]
+    best, best_key = None, None
+    for perm in itertools.permutations(range(n_s + n_q), n_q):  # indices >= n_s mean "no object"
+        scores = [fit[i][j][0] if j < n_s else 0.0 for i, j in enumerate(perm)]
+        key = (sum(v == 1.0 for v in scores), sum(scores))
+        if best_key is None or key > best_key:
+            best, best_key = perm, key
+    out = []
+    for i, j in enumerate(best or ()):
+        if j < n_s:
+            out.append((fit[i][j][0], objects[j], fit[i][j][1]))
+        else:
+            out.append((0.0, None, ["not found"]))
+    return out
+
+
+def judge_objects(query: PromptQuery, scene: Scene, matches) -> Criterion:
+    if not query.objects:
+        return Criterion("objects", True, 1.0, f"the prompt names no objects; found {len(scene.objects)}")
+    notes, scores = [], []
+    for q, (share, s, misses) in zip(query.objects, matches):
+        scores.append(share)
+        if share < 1.0:
+            notes.append(f"{_describe(q)}: " + ", ".join(misses))
+    # count: a named colour (and shape) must not show up more often than prompted
+    groups: dict[tuple, int] = {}
+    for q in query.objects:
+        if q.color is not None:
+            groups[(q.color, q.shape)] = groups.get((q.color, q.shape), 0) + 1
+    count_ok = True
+    for (color, shape), n in groups.items():
+        same = [s for s in scene.objects if s.color == color and (shape is None or s.shape in (shape, None))]
+        at_once = _max_alive(same)
+        if at_once > n:
+            count_ok = False
+            notes.append(f"{at_once} {color} {shape or 'object'}s at once, prompt says {n}")
+    score = float(np.mean(scores)) * (1.0 if count_ok else 0.5)
+    passed = all(v == 1.0 for v in scores) and count_ok
+    found = ", ".join(f"{s.size} {s.color} {s.shape or '?'}" for s in scene.objects) or "nothing"
+    return Criterion("objects", passed, score, "; ".join(notes) if notes else f"found {found}")
+
+
+def _max_alive(objects: list[Seen]) -> int:
+    if not objects:
+        return 0
+    frames = max(int(s.frame[-1]) for s in objects) + 1
+    alive = np.zeros(frames, int)
+    for s in objects:
+        alive[int(s.frame[0]) : int(s.frame[-1]) + 1] += 1
+    return int(alive.max())
+
+
+def direction_of(s: Seen) -> tuple[str, float]:
+    """The sense of the first clear horizontal excursion from the start ('left'/'right'), or 'none'."""
+    x = s.x[s.clean] if s.clean.sum() >= 3 else s.x
+    start = np.median(x[:2])
+    away = np.flatnonzero(np.abs(x - start) >= MOVE_M)
+    if away.size == 0:
+        return "none", float(np.ptp(x))
+    dx = x[away[0]] - start
+    return ("right" if dx > 0 else "left"), float(dx)
+
+
+def judge_motion(query: PromptQuery, scene: Scene, matches) -> Criterion:
+    notes, scores = [], []
+    for q, (_, s, _) in zip(query.objects, matches):
+        wants_dir = q.direction not in (None, "none") and q.motion not in ("spin", "orbit", "rest")
+        if q.motion is None and not wants_dir:
+            continue
+        if s is None:
+            scores.append(0.0)
+            notes.append(f"{_describe(q)}: not found")
+            continue
+        checks = []
+        if q.motion is not None:
+            ok, why = motion_matches(s, q.motion)
+            checks.append(ok)
+            if not ok:
+                notes.append(f"{_describe(q)}: not a {q.motion} ({why}; looks like {s.motion})")
+        if wants_dir:
+            d, dx = direction_of(s)
+            checks.append(d == q.direction)
+            if d != q.direction:
+                notes.append(f"{_describe(q)}: goes {d} ({dx:+.2f} m), not {q.direction}")
+        scores.append(float(np.mean(checks)))
+    cam = scene.camera
+    if query.camera not in (None, "static"):
+        seen_cam = camera_motion(cam, scene.clip)
+        if seen_cam is None:
+            notes.append(f"camera {query.camera}: the background is too plain to see it")
+        else:
+            scores.append(float(seen_cam == query.camera))
+            if seen_cam != query.camera:
+                notes.append(f"camera {seen_cam}, not {query.camera}")
+    if not scores:
+        return Criterion("motion", True, 1.0, "the prompt names no motion: nothing to check")
+    passed = all(v == 1.0 for v in scores)
+    return Criterion("motion", passed, float(np.mean(scores)), "; ".join(notes) if notes else "as prompted")
+
+
+def camera_motion(cam: tr.Camera, clip: tr.Clip) -> str | None:
+    """The camera move the background shows: static, pan_left/right, zoom_in/out; None when it cannot be seen."""
+    if not cam.measured:
+        return None
+    pan_m = cam.tx[-1] / clip.px_per_metre
+    zoom = 1.0 / cam.s[-1]  # > 1: things grew, the camera zoomed in
+    if abs(np.log(zoom)) > 0.15:
+        return "zoom_in" if zoom > 1 else "zoom_out"
+    if abs(pan_m) > 0.5:
+        return "pan_right" if pan_m > 0 else "pan_left"
+    return "static"
+
+
+def _ballistic(s: Seen, prompted: str | None) -> bool:
+    """Whether free flight of this object should follow gravity: not when it floats, orbits or spins."""
+    motion = prompted or s.motion
+    return motion not in ("float", "orbit", "spin")
+
+
+def judge_physics(query: PromptQuery, scene: Scene, matches) -> Criterion:
+    prompted = {id(s): q.motion for q, (_, s, _) in zip(query.objects, matches) if s is not None}
+    notes, penalties = [], []
+    dt = 1.0 / scene.clip.fps
+    for s in scene.objects:
+        name = f"{s.color} {s.shape or 'object'}"
+        b = s.bottom[s.clean]
+        # 1. nothing sinks into the ground
+        sink = -b.min() if b.size else 0.0
+        if sink > SINK_M + 0.2 * s.size_m:
+            notes.append(f"{name} sinks {sink:.2f} m into the ground")
+            penalties.append(min(1.0, sink / max(s.size_m, 0.1)))
+        if not _ballistic(s, prompted.get(id(s))) or b.size < 4:
+            continue
+        arcs = flights(s)
+        # 2. free flight accelerates downwards at about g
+        accs = [
+            2.0 * np.polyfit(s.t[arc] - s.t[arc[0]], s.bottom[arc], 2)[0]
+            for arc in arcs
+            if arc.size >= 4 and s.t[arc[-1]] - s.t[arc[0]] >= 0.3
+        ]
+        if accs:
+            acc = float(np.median(accs))
+            lo, hi = G_RANGE
+            if not (-hi * GRAVITY <= acc <= -lo * GRAVITY):
+                notes.append(f"{name} falls at {-acc:.1f} m/s^2 in free flight (g is {GRAVITY})")
+                penalties.append(min(1.0, abs(np.log(max(-acc, 0.1) / GRAVITY))))
+        # 3. bounces lose height: an arc's top is at most the previous top (plus what frames and pixels can miss)
+        slack = GRAVITY * dt * dt / 8 + 0.05 + 0.1 * s.size_m
+        for a0, a1 in zip(arcs, arcs[1:]):
+            between = s.frame[a0[-1]] + 1, s.frame[a1[0]]
+            seen_between = np.isin(np.arange(*between), s.frame[s.clean]).all()
+            if not seen_between or _interacts(s, scene.objects, s.t[a0[0]], s.t[a1[-1]]):
+                continue  # hidden in between, or knocked by another object
+            before, after = s.bottom[a0].max(), s.bottom[a1].max()
+            if after > BOUNCE_GAIN * (before + slack) and after - before > 0.15:
+                notes.append(f"{name} bounces higher ({before:.2f} m then {after:.2f} m)")
+                penalties.append(min(1.0, (after - before) / max(before, 0.1)))
+                break
+    score = float(np.clip(1.0 - sum(penalties), 0.0, 1.0))
+    if not scene.objects:
+        return Criterion("physics", True, 1.0, "no objects to judge")
+    return Criterion("physics", not notes, score, "; ".join(notes) if notes else "falls, bounces and rests plausibly")
+
+
+def _runs(frames: np.ndarray, mask: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of True in `mask` over consecutive frame numbers, as (first, last) indices, 2+ long."""
+    out, start = [], None
+    for i in range(len(mask) + 1):
+        go = i < len(mask) and mask[i] and (start is None or frames[i] == frames[i - 1] + 1)
+        if go and start is None:
+            start = i
+        elif not go and start is not None:
+            if i - start >= 2:
+                out.append((start, i - 1))
+            start = i if i < len(mask) and mask[i] else None
+    return out
+
+
+def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float) -> bool:
+    """Whether another object comes within touching distance of `s` between t0 and t1."""
+    for o in objects:
+        if o is s:
+            continue
+        for k in np.flatnonzero((s.t >= t0) & (s.t <= t1)):
+            j = np.flatnonzero(o.frame == s.frame[k])
+            if j.size:
+                d = np.hypot(o.x[j[0]] - s.x[k], (o.bottom[j[0]] + o.size_m / 2) - (s.bottom[k] + s.size_m / 2))
+                if d < 0.75 * (o.size_m + s.size_m):
+                    return True
+    return False
+
+
+def judge_consistency(scene: Scene) -> Criterion:
+    f = scene.clip.shape[0]
+    dt = 1.0 / scene.clip.fps
+    notes, penalties = [], []
+    # 1. the frames are not drowned in noise and the background does not jump
+    res = scene.camera.residual[1:] if f > 1 else np.zeros(1)
+    noise = float(np.median(res))
+    if noise > NOISE_MAX:
+        notes.append(f"noisy frames (background changes by {noise:.1f} L a frame)")
+        penalties.append(min(1.0, noise / NOISE_MAX - 1.0 + 0.5))
+    jumps = np.flatnonzero(res > max(BG_JUMP, 4 * noise))
+    if jumps.size:
+        notes.append(f"the background jumps at frame {', '.join(str(j + 1) for j in jumps[:5])}")
+        penalties.append(min(1.0, 0.25 * jumps.size))
+    for s in scene.objects:
+        name = f"{s.color} {s.shape or 'object'}"
+        blobs = s.track.blobs
+        # 2. objects appear and vanish only at the frame's edge, behind an occluder or another object
+        for end, blob, k in (("appears", blobs[0], 0), ("vanishes", blobs[-1], len(blobs) - 1)):
+            if (end == "appears" and blob.frame == 0) or (end == "vanishes" and blob.frame == f - 1):
+                continue
+            if _hidden_edge(s, k):
+                if end == "vanishes" and s.near_occluder[k] and _should_be_back(s, f * dt):
+                    notes.append(f"{name} goes behind an occluder at {s.t[k]:.1f} s and never comes back")
+                    penalties.append(0.5)
+                continue
+            notes.append(f"{name} {end} out of nowhere at {s.t[k]:.1f} s")
+            penalties.append(0.5)
+        # a gap inside the track: fine behind something, not in the open
+        for k in np.flatnonzero(np.diff(s.frame) > 1):
+            if not (_hidden_edge(s, k) or _hidden_edge(s, k + 1)):
+                notes.append(f"{name} blinks out at {s.t[k]:.1f} s")
+                penalties.append(0.25)
+        # 3. size and colour hold from frame to frame
+        ov = s.open_view
+        area_px = s.track.series("area")
+        for k in np.flatnonzero(ov[1:] & ov[:-1] & (np.diff(s.frame) == 1)):
+            a0, a1 = s.area[k], s.area[k + 1]
+            slack = 2.0 / np.sqrt(min(area_px[k], area_px[k + 1]))  # a pixel ring's worth
+            if abs(np.log(a1 / a0)) > AREA_JUMP + slack:
+                notes.append(f"{name} changes size by x{a1 / a0:.2f} at {s.t[k + 1]:.1f} s")
+                penalties.append(0.25)
+                break
+        if ov.sum() >= 3:
+            typical = np.median(s.area[ov])
+            off = np.abs(np.log(s.area[ov] / typical)) > np.log(1.6) + 2.0 / np.sqrt(area_px[ov])
+            if off.mean() > 0.2:
+                notes.append(f"{name} changes size in {off.mean():.0%} of its frames")
+                penalties.append(0.5)
+    if scene.fragments > max(2, 0.1 * f):
+        notes.append(f"{scene.fragments} short-lived blobs flicker in and out")
+        penalties.append(0.5)
+    score = float(np.clip(1.0 - sum(penalties), 0.0, 1.0))
+    return Criterion("consistency", not notes, score, "; ".join(notes) if notes else "steady")
+
+
+def _hidden_edge(s: Seen, k: int) -> bool:
+    """Whether sighting k could be an object half out of view: at the frame's edge, partly behind an occluder or
+    another object, or already shrunk."""
+    b = s.track.blobs[k]
+    typical = np.median(s.area[s.open_view]) if s.open_view.any() else np.median(s.area)
+    return bool(b.edge or b.touch > 0 or s.near_occluder[k] or not np.isfinite(b.fill) or s.area[k] < 0.6 * typical)
+
+
+def _should_be_back(s: Seen, seconds: float) -> bool:
+    """An object that went behind an occluder while moving should come out before the clip ends."""
+    if len(s.t) < 2:
+        return False
+    k = len(s.t) - 1
+    speed = abs(s.x[k] - s.x[max(k - 3, 0)]) / max(s.t[k] - s.t[max(k - 3, 0)], 1e-6)
+    if speed < 0.3:
+        return False  # slow or stopped: it may rest behind it
+    crossing = (2.0 + s.size_m) / speed + 0.5  # an occluder is at most 2 m wide
+    return seconds - s.t[k] > crossing
+
+
+# --- entry points ----------------------------------------------------------------------------------------------
+
+
+def judge_query(frames: np.ndarray, fps: float, query: PromptQuery, prompt: str = "") -> JudgeReport:
+    """Judge uint8 frames (F, H, W, 3) at `fps` against a parsed prompt."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise VideoError(f"frames must be uint8 (F, H, W, 3), got {frames.dtype} {tuple(frames.shape)}")
+    if frames.shape[0] < 4:
+        raise VideoError(f"judging motion needs at least 4 frames, got {frames.shape[0]}")
+    if min(frames.shape[1:3]) < 16:
+        raise VideoError(f"frames must be at least 16x16 pixels, got {frames.shape[2]}x{frames.shape[1]}")
+    if not fps or not np.isfinite(fps) or fps <= 0:
+        raise VideoError(f"fps must be positive, got {fps}")
+    # 1. find, track and place the objects
+    scene = look(tr.prepare(frames, fps), camera_hint=query.camera)
+    # 2. pair prompted objects with found ones
+    matches = match_objects(query, scene.objects)
+    # 3. score the criteria
+    criteria = [
+        judge_objects(query, scene, matches),
+        judge_motion(query, scene, matches),
+        judge_physics(query, scene, matches),
+        judge_consistency(scene),
+    ]
+    return JudgeReport(
+        prompt=prompt,
+        criteria=criteria,
+        objects=[s.summary() for s in scene.objects],
+        frames=int(frames.shape[0]),
+        fps=float(fps),
+    )
+
+
+def parse(prompt: str) -> PromptQuery:
+    """The prompt as the world reads it; a prompt naming nothing the world knows is a `PromptError`."""
+    from tenku.world.parse import parse_prompt
+
+    if not prompt or not prompt.strip():
+        raise PromptError("the prompt is empty; describe the scene, e.g. 'a red ball bounces on grass'")
+    query = parse_prompt(prompt)
+    if not (query.objects or query.setting or query.camera or query.occluder):
+        unknown = f" (unknown words: {', '.join(query.unknown_words)})" if query.unknown_words else ""
+        raise PromptError(f"the prompt names nothing the world knows{unknown}; name an object, e.g. 'a red ball'")
+    return query
+
+
+def judge_video(frames: np.ndarray, fps: float, prompt: str) -> JudgeReport:
+    """Judge uint8 frames (F, H, W, 3) at `fps` against a world prompt."""
+    return judge_query(frames, fps, parse(prompt), prompt)
+
+
+def judge_file(path: str | Path, prompt: str) -> JudgeReport:
+    """Judge a video file (anything PyAV reads) against a world prompt."""
+    from tenku.video import read_video
+
+    query = parse(prompt)  # a bad prompt fails before a long read
+    frames, fps = read_video(path)
+    return judge_query(frames, fps, query, prompt)
