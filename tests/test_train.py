@@ -1,0 +1,248 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tenku.config import TrainConfig
+from tenku.data import (
+    Bucket,
+    BucketSchedule,
+    FolderSource,
+    LatentBatches,
+    PixelBatches,
+    SyntheticSource,
+    build_latent_cache,
+    fit_clip,
+    parse_bucket,
+)
+from tenku.errors import CheckpointError, TenkuError
+from tenku.train import Dist, Trainer, VAETask, train
+from tenku.video import write_video
+
+# --- buckets and the schedule -----------------------------------------------------------------------------------
+
+
+def test_parse_bucket():
+    assert parse_bucket("17x64x48") == Bucket(17, 64, 48)
+    assert parse_bucket("17x64x48").latent_shape == (5, 8, 6)
+    with pytest.raises(TenkuError, match="frames - 1 must be divisible by 4, got 16; use 17"):
+        parse_bucket("16x64x64")
+    with pytest.raises(TenkuError, match="width must be a positive multiple of 16, got 44; use 48"):
+        parse_bucket("17x64x44", multiple=16)
+    with pytest.raises(TenkuError, match="FRAMESxHEIGHTxWIDTH"):
+        parse_bucket("17x64")
+
+
+def test_schedule_is_deterministic_one_bucket_per_batch_and_covers_every_clip():
+    sched = BucketSchedule([10, 7], batch_size=4, seed=3)
+    again = BucketSchedule([10, 7], batch_size=4, seed=3)
+    steps = [sched(s) for s in range(40)]
+    assert steps == [again(s) for s in reversed(range(40))][::-1]  # a pure function of the step, in any order
+    assert [b for b, _ in steps[:4]] == [0, 1, 0, 1]  # buckets take turns
+    for b, positions in steps:
+        assert len(positions) == 4 and all(0 <= p < [10, 7][b] for p in positions)
+    seen = [p for b, ps in steps if b == 0 for p in ps][:10]  # the first epoch of bucket 0
+    assert sorted(seen) == list(range(10))
+    assert steps != [BucketSchedule([10, 7], 4, seed=4)(s) for s in range(40)]
+    # two ranks split each global batch
+    r0, r1 = BucketSchedule([10, 7], 4, 3, rank=0, world_size=2), BucketSchedule([10, 7], 4, 3, rank=1, world_size=2)
+    for s in range(6):
+        b, full = sched(s)
+        assert r0(s) == (b, full[0::2]) and r1(s) == (b, full[1::2])
+
+
+def test_pixel_batches_from_two_buckets():
+    buckets = [Bucket(5, 16, 32), Bucket(9, 32, 16)]
+    batches = PixelBatches(SyntheticSource(seed=0, clips=6), buckets, batch_size=3, seed=0)
+    a, b = batches(0), batches(1)
+    assert a["video"].shape == (3, 3, 5, 16, 32) and a["bucket"] == buckets[0]
+    assert b["video"].shape == (3, 3, 9, 32, 16) and b["bucket"] == buckets[1]
+    assert a["video"].dtype == torch.float32 and -1 <= a["video"].min() and a["video"].max() <= 1
+    assert torch.equal(batches(2)["video"], PixelBatches(SyntheticSource(0, 6), buckets, 3, 0)(2)["video"])
+
+
+def test_fit_clip_resamples_crops_and_resizes():
+    frames = np.zeros((24, 30, 60, 3), np.uint8)
+    frames[:, :, 15:45] = 200  # the centre square survives a centre crop to 1:1
+    frames[:, 0, 0, 0] = np.arange(24)  # frame index, to follow the resampling
+    out = fit_clip(frames, src_fps=24, bucket=Bucket(5, 16, 16), fps=8)
+    assert out.shape == (5, 16, 16, 3) and out.dtype == np.uint8
+    assert (out > 150).mean() > 0.95
+    raw = fit_clip(frames[:, :16, :16], src_fps=24, bucket=Bucket(5, 16, 16), fps=8)
+    assert raw[:, 0, 0, 0].tolist() == [0, 3, 6, 9, 12]
+
+
+def test_folder_source(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "clips").mkdir()
+    rows = []
+    for i, n in enumerate([9, 17, 3]):
+        write_video(tmp_path / "clips" / f"{i}.mp4", rng.integers(0, 255, (n, 32, 48, 3), dtype=np.uint8), fps=8)
+        rows.append({"file": f"clips/{i}.mp4", "captions": [f"clip {i}", f"clip number {i}"], "seed": i})
+    (tmp_path / "captions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    src = FolderSource(tmp_path, fps=8)
+    assert len(src) == 3
+    assert src.eligible(Bucket(9, 32, 32)) == [0, 1] and src.eligible(Bucket(17, 32, 32)) == [1]
+    clip = src.get(1, Bucket(17, 16, 16))
+    assert clip.frames.shape == (17, 16, 16, 3) and clip.captions == ["clip 1", "clip number 1"]
+    with pytest.raises(TenkuError, match="no captions.jsonl"):
+        FolderSource(tmp_path / "clips", fps=8)
+
+
+def test_world_source():
+    pytest.importorskip("tenku.world.dataset")
+    from tenku.data import WorldSource
+
+    src = WorldSource(seed=0, fps=8, clips=3)
+    a, b = src.get(1, Bucket(9, 32, 48)), src.get(1, Bucket(9, 32, 48))
+    assert a.frames.shape == (9, 32, 48, 3) and a.frames.dtype == np.uint8
+    assert np.array_equal(a.frames, b.frames) and a.captions == b.captions and a.captions[0]
+    assert not np.array_equal(a.frames, src.get(2, Bucket(9, 32, 48)).frames)
+
+
+def test_latent_cache_round_trip(tmp_path):
+    buckets = [Bucket(5, 16, 16), Bucket(9, 16, 32)]
+    calls = []
+
+    def encode(video):  # a stand-in VAE: mean = the first 4 channels' block averages
+        calls.append(video.shape)
+        m = torch.nn.functional.avg_pool3d(video, (4, 8, 8), ceil_mode=True)
+        return m, torch.full_like(m, -2.0)
+
+    def encode_text(captions):
+        states = torch.tensor([[float(len(c))] * 3 for c in captions])[:, None].expand(-1, 4, -1)
+        return states.contiguous(), torch.ones(len(captions), 4, dtype=torch.bool)
+
+    key = {"v": 1}
+    folder = build_latent_cache(tmp_path / "latents", SyntheticSource(0, 5), buckets, encode, encode_text, key, batch_size=2)
+    assert len(calls) == 6  # 3 encode batches per bucket
+    build_latent_cache(folder, SyntheticSource(0, 5), buckets, encode, encode_text, key, batch_size=2)
+    assert len(calls) == 6, "a matching cache is reused"
+    batches = LatentBatches(folder, buckets, batch_size=2, seed=0)
+    b0, b1 = batches(0), batches(1)
+    assert b0["mean"].shape == (2, 3, 2, 2, 2) and b1["mean"].shape == (2, 3, 3, 2, 4)
+    assert b0["text"].shape == (2, 4, 3) and b0["text_mask"].dtype == torch.bool
+    assert (b0["logvar"] == -2).all()
+    build_latent_cache(folder, SyntheticSource(0, 5), buckets, encode, encode_text, {"v": 2}, batch_size=2)
+    assert len(calls) == 12, "a cache built for something else is rebuilt"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latents"]
+
+
+# --- the trainer ------------------------------------------------------------------------------------------------
+
+
+def vae_cfg(out: Path, **kw) -> TrainConfig:
+    base = dict(model="vae", out=str(out), data="synthetic", clips=6, steps=6, batch_size=2, lr=1e-3,
+                buckets=("5x16x16", "1x16x32"), log_every=1, ckpt_every=3, warmup_steps=2)
+    return TrainConfig(**{**base, **kw})
+
+
+def losses(out: Path) -> list[tuple[int, float, float]]:
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    return [(r["step"], r["loss"], r["grad_norm"]) for r in rows]
+
+
+class Killed(Exception):
+    pass
+
+
+def kill_at(step):
+    def hook(trainer, metrics):
+        if trainer.step == step:
+            raise Killed
+
+    return hook
+
+
+def test_vae_resume_is_exact(tmp_path):
+    full = train(vae_cfg(tmp_path / "a"))
+    with pytest.raises(Killed):  # dies two steps after its checkpoint at step 3
+        train(vae_cfg(tmp_path / "b"), hooks=[kill_at(5)])
+    assert [s for s, _, _ in losses(tmp_path / "b")] == [1, 2, 3, 4, 5]
+    train(vae_cfg(tmp_path / "b"))  # restarts from step 3
+    a, b = losses(tmp_path / "a"), losses(tmp_path / "b")
+    assert [s for s, _, _ in b] == [1, 2, 3, 4, 5, 6]
+    assert a == b  # bitwise: losses and grad norms at every step
+    for name in ("model/vae/model.safetensors", "state/optimizer.safetensors"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert full == tmp_path / "a" / "model"
+
+
+def test_vae_export_and_schedule(tmp_path):
+    from tenku.checkpoint import load_component, load_manifest
+    from tenku.config import VAEConfig
+    from tenku.vae import VideoVAE
+
+    cfg = vae_cfg(tmp_path, steps=4, ckpt_every=10, warmup_steps=4, ema_decay=0.5)
+    task = VAETask(cfg, Dist.single("cpu"))
+    trainer = Trainer(cfg, task, Dist.single("cpu"))
+    assert [trainer.lr_at(s) for s in range(5)] == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3])
+    assert trainer.ema_decay_at(0) == pytest.approx(0.1) and trainer.ema_decay_at(100) == 0.5
+    folder = trainer.fit()
+    manifest = load_manifest(folder)
+    assert set(manifest["components"]) == {"vae"} and manifest["train"]["step"] == 4
+    vae, vcfg = load_component(folder, "vae", VideoVAE, VAEConfig)
+    assert vcfg.latent_scale != 1.0 and vae.cfg == vcfg  # latent statistics measured at export
+    saved = dict(vae.named_parameters())  # the EMA is what was saved, not the live weights
+    for name, p in trainer.ema.named_parameters():
+        assert torch.equal(saved[name], p)
+    assert any(not torch.equal(saved[n], p) for n, p in trainer.model.named_parameters())
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    train(vae_cfg(tmp_path, steps=3))
+    with pytest.raises(TenkuError, match="holds a run with batch_size=2, this one has batch_size=4"):
+        train(vae_cfg(tmp_path, steps=6, batch_size=4))
+    train(vae_cfg(tmp_path, steps=4))  # more steps is fine: training goes on
+    assert [s for s, _, _ in losses(tmp_path)] == [1, 2, 3, 4]
+
+
+def test_bad_train_settings(tmp_path):
+    with pytest.raises(TenkuError, match="unknown vae preset 'vae-huge'"):
+        train(vae_cfg(tmp_path, preset="vae-huge"))
+    with pytest.raises(TenkuError, match="--batch-size must be at least 1"):
+        train(vae_cfg(tmp_path, batch_size=0))
+    with pytest.raises(TenkuError, match="--data must be 'world', 'synthetic' or a folder"):
+        train(vae_cfg(tmp_path, data=str(tmp_path / "nowhere")))
+    with pytest.raises(TenkuError, match="needs --vae PATH"):
+        train(vae_cfg(tmp_path, model="dit"))
+    with pytest.raises(CheckpointError, match="does not exist; train one"):
+        train(vae_cfg(tmp_path, model="dit", vae=str(tmp_path / "novae")))
+
+
+@pytest.fixture(scope="module")
+def trained_vae(tmp_path_factory):
+    out = tmp_path_factory.mktemp("vae")
+    train(vae_cfg(out, steps=2, buckets=("5x32x32",)))
+    return out
+
+
+def dit_cfg(out: Path, vae: Path, **kw) -> TrainConfig:
+    base = dict(model="dit", out=str(out), vae=str(vae), data="synthetic", clips=6, steps=6, batch_size=3,
+                buckets=("9x32x32", "5x16x32"), log_every=1, ckpt_every=3, warmup_steps=2)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_dit_resume_is_exact_and_exports_a_pipeline(tmp_path, trained_vae):
+    from tenku.checkpoint import load_manifest
+
+    train(dit_cfg(tmp_path / "a", trained_vae))
+    with pytest.raises(Killed):
+        train(dit_cfg(tmp_path / "b", trained_vae), hooks=[kill_at(4)])
+    train(dit_cfg(tmp_path / "b", trained_vae))
+    a, b = losses(tmp_path / "a"), losses(tmp_path / "b")
+    assert [s for s, _, _ in b] == [1, 2, 3, 4, 5, 6] and a == b
+    manifest = load_manifest(tmp_path / "a" / "model")
+    assert set(manifest["components"]) == {"vae", "dit", "text", "flow"}
+    assert manifest["components"]["text"]["encoder"] == "minilm"
+    assert manifest["sample"]["width"] == 32 and manifest["sample"]["fps"] == 8
+    dit_config = json.loads((tmp_path / "a" / "model" / "dit" / "config.json").read_text())
+    assert dit_config["text_dim"] == 384 and dit_config["in_channels"] == 4  # from the text encoder and the VAE
+    assert sorted(p.name for p in (tmp_path / "a" / "latents").iterdir()) == ["5x16x32", "9x32x32", "meta.json", "texts.json", "texts.safetensors"]
+
+
+def test_dit_bucket_must_fit_the_patch(tmp_path, trained_vae):
+    with pytest.raises(TenkuError, match="bucket 9x24x32: height must be a positive multiple of 16, got 24; use 32"):
+        train(dit_cfg(tmp_path, trained_vae, buckets=("9x24x32",)))
