@@ -46,19 +46,294 @@ def parse_size(size: str) -> tuple[int, int]:
 # world: tenku world, tenku data world (tenku/world/)
 # ---------------------------------------------------------------------------------------------------------------
 
-# (world commands go here)
+def _writable_output(path: Path, suffixes: tuple[str, ...] = (".mp4",)) -> Path:
+    """Check before any work that `path` can be written: a known suffix and a folder we may create or write."""
+    import os  # kept inside the world section, which owns only its own lines
+    if path.suffix.lower() not in suffixes:
+        raise TenkuError(f"{path}: the output must end in {' or '.join(suffixes)}, got {path.suffix or 'no suffix'!r}")
+    folder = path.parent.resolve()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise TenkuError(f"cannot write {path}: the folder {existing} is not writable")
+    return path
+
+
+@app.command("world")
+def world_cmd(
+    prompt: str = typer.Argument(..., help="What happens, e.g. 'a red ball bounces to the right on green grass'."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output .mp4 path."),
+    seconds: float = typer.Option(4.0, help="Clip length in seconds (at most 60)."),
+    size: str = typer.Option("64x64", help="WIDTHxHEIGHT in pixels, each 16..512."),
+    fps: float = typer.Option(8.0, help="Frames per second."),
+    seed: int = typer.Option(0, help="Draws whatever the prompt leaves open."),
+) -> None:
+    """Render the world's ground truth for a prompt."""
+    from tenku.video import write_video
+    from tenku.world.captions import long_caption
+    from tenku.world.parse import scene_from_prompt
+    from tenku.world.render import render
+    from tenku.world.spec import RenderSpec
+
+    width, height = parse_size(size)
+    spec = RenderSpec(width=width, height=height, fps=fps, seconds=seconds).check()
+    _writable_output(out)
+    scene = scene_from_prompt(prompt, seed=seed, seconds=seconds)
+    frames = render(scene, spec, seed=seed)
+    write_video(out, frames, fps, comment=prompt)
+    console.print(f"[bold]scene:[/bold] {long_caption(scene)}", highlight=False)
+    console.print(f"wrote {out} ({spec.frames} frames, {width}x{height}, {fps:g} fps)", highlight=False)
+
+
+@data_app.command("world")
+def data_world_cmd(
+    n: int = typer.Option(..., "--n", help="Number of clips."),
+    out: Path = typer.Option(..., "--out", help="Dataset folder (clips/ and captions.jsonl); re-run to resume."),
+    size: str = typer.Option("64x64", help="WIDTHxHEIGHT in pixels, each 16..512."),
+    seconds: float = typer.Option(4.0, help="Clip length in seconds (at most 60)."),
+    fps: float = typer.Option(8.0, help="Frames per second."),
+    seed: int = typer.Option(0, help="Dataset seed; clip i depends only on (seed, i)."),
+    core: bool = typer.Option(False, "--core", help="The narrow first-model subset: 1-2 objects, main motions."),
+) -> None:
+    """Write a dataset of world clips with captions."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from tenku.world.dataset import write_dataset
+    from tenku.world.spec import RenderSpec
+
+    width, height = parse_size(size)
+    RenderSpec(width=width, height=height, fps=fps, seconds=seconds).check()
+    if n < 1:
+        raise TenkuError(f"--n must be at least 1, got {n}")
+    _writable_output(out / "captions.jsonl", (".jsonl",))
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console) as bar:
+        task = bar.add_task("world clips", total=n)
+        write_dataset(out, n, width, height, seconds, fps, seed, core=core,
+                      progress=lambda done, total: bar.update(task, completed=done))
+        bar.update(task, completed=n)
+    console.print(f"wrote {n} clips to {out}", highlight=False)
 
 # ---------------------------------------------------------------------------------------------------------------
 # judge: tenku judge (tenku/world/judge.py)
 # ---------------------------------------------------------------------------------------------------------------
 
-# (judge command goes here)
+@app.command("judge")
+def judge_cmd(
+    video: Path = typer.Argument(..., help="The video to judge (any size, rate or codec PyAV reads)."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="The world prompt the video should show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of a table."),
+) -> None:
+    """Judge a video against a world prompt: objects, motion, physics, consistency. Exits 0 if all pass, else 1."""
+    import json
+
+    from rich.table import Table
+
+    from tenku.world.judge import judge_file
+
+    report = judge_file(video, prompt)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        table = Table(title=f"{video.name}: {prompt}", title_justify="left")
+        for col in ("criterion", "result", "score", "detail"):
+            table.add_column(col, overflow="fold")
+        for c in report.criteria:
+            mark = "[green]pass[/green]" if c.passed else "[red]FAIL[/red]"
+            table.add_row(c.name, mark, f"{c.score:.2f}", c.detail)
+        overall = "[green]pass[/green]" if report.passed else "[red]FAIL[/red]"
+        table.add_row("[b]overall[/b]", overall, f"{report.score:.2f}", "")
+        console.print(table)
+    raise typer.Exit(0 if report.passed else 1)
 
 # ---------------------------------------------------------------------------------------------------------------
 # model: tenku train vae|dit, tenku generate (tenku/train.py, tenku/pipeline.py)
 # ---------------------------------------------------------------------------------------------------------------
 
-# (train and generate commands go here)
+
+def _field_help(cls: type) -> dict[str, str]:
+    """Each dataclass field's trailing `# comment` in config.py, used as its flag's help."""
+    import inspect
+    import re
+
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    return dict(re.findall(r"^\s+(\w+): [^=]+=.*?  # (.*)$", source, flags=re.M))
+
+
+def _train_command(model: str):
+    """`tenku train <model>` with one flag per TrainConfig field (tuples as comma-separated lists)."""
+    import dataclasses
+    import inspect
+
+    from tenku.config import TrainConfig
+
+    kinds = {"int": int, "float": float, "str": str, "bool": bool, "tuple[str, ...]": str}
+    helps = _field_help(TrainConfig)
+    params = []
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "model":
+            continue
+        default = ",".join(f.default) if isinstance(f.default, tuple) else f.default
+        option = typer.Option(default, f"--{f.name.replace('_', '-')}", help=helps.get(f.name, ""))
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kinds[f.type]))
+
+    def command(**kwargs) -> None:
+        from tenku.train import train
+
+        for f in dataclasses.fields(TrainConfig):
+            if isinstance(f.default, tuple):
+                kwargs[f.name] = tuple(v.strip() for v in kwargs[f.name].split(",") if v.strip())
+        train(TrainConfig(model=model, **kwargs), console=console)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = {
+        "vae": "Train the video VAE (--preset vae-debug|vae-world). Resumes when --out holds a run.",
+        "dit": "Train the diffusion transformer on a trained VAE's latents (--vae PATH). Resumes when --out holds a run.",
+    }[model]
+    return command
+
+
+train_app.command("vae")(_train_command("vae"))
+train_app.command("dit")(_train_command("dit"))
+
+
+@app.command("generate")
+def generate_cmd(
+    prompt: str = typer.Argument(..., help="What the video shows, e.g. \"a red ball bounces on grass\"."),
+    out: Path = typer.Option(Path("out.mp4"), "--out", "-o", help="Where to write the MP4 (or .png: first frame)."),
+    seconds: Optional[float] = typer.Option(None, help="Duration; frames round to the nearest 4k + 1. (default: the model's)"),
+    size: Optional[str] = typer.Option(None, help="WIDTHxHEIGHT, rounded to multiples of 16. (default: the model's)"),
+    fps: Optional[int] = typer.Option(None, help="Frames per second. (default: the model's)"),
+    seed: Optional[int] = typer.Option(None, help="Same seed, same video. (default: 0)"),
+    steps: Optional[int] = typer.Option(None, help="Denoising steps. (default: the model's, 20)"),
+    guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance scale; 1 = off. (default: the model's, 4)"),
+    negative_prompt: str = typer.Option("", "--negative-prompt", help="What to steer away from."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint folder. (default: the shipped tenku-world)"),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, ..."),
+) -> None:
+    """Generate a video from a prompt."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tenku.pipeline import Pipeline
+
+    if out.suffix.lower() not in (".mp4", ".m4v", ".mov", ".png", ".jpg", ".jpeg", ".webp"):
+        raise TenkuError(f"-o must end in .mp4 (or .png/.jpg/.webp for the first frame), got {out.name!r}")
+    width, height = parse_size(size) if size else (None, None)
+    with console.status("loading the model"):
+        pipe = Pipeline.from_pretrained(model, device=device)
+    settings = dict(seconds=seconds, width=width, height=height, fps=fps, seed=seed, steps=steps, guidance=guidance)
+    request = pipe.check_inputs(prompt, negative_prompt=negative_prompt, **settings)
+    for note in request.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    columns = (TextColumn("denoising"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("denoising", total=request.steps)
+        video = pipe(
+            prompt, negative_prompt=negative_prompt, callback=lambda step, total: progress.update(task, completed=step),
+            **settings,
+        )
+    for note in video.notes[len(request.notes):]:  # notes only the text encoder could give (truncation)
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    path = video.save(out)
+    f, h, w, _ = video.frames.shape
+    console.print(f"wrote {path} ({f} frames, {w}x{h}, {video.fps:g} fps, seed {video.seed})", highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# server: tenku serve, tenku worker (tenku/server/)
+# ---------------------------------------------------------------------------------------------------------------
+# Flags map 1:1 onto tenku.server.settings.ServerSettings fields; a flag left out falls back to its TENKU_* variable,
+# then to the default there.
+
+_MODEL_HELP = "checkpoint folder for tenku.pipeline.Pipeline [default: the model shipped in the package]"
+_GENERATOR_HELP = "pipeline (the model in --model) or fake (a fast procedural stand-in, no model needed)"
+_DATA_HELP = "job store, queue, uploads and videos [default: ~/.tenku/server]"
+
+
+def _check_server_model(settings) -> None:
+    """Fail in one line before starting, rather than in a traceback from the server's startup."""
+    if settings.generator != "pipeline":
+        return
+    if settings.model is None:
+        from tenku.pipeline import DEFAULT_MODEL
+
+        if not (DEFAULT_MODEL / "manifest.json").is_file():
+            raise TenkuError(f"no --model given and no default model is installed at {DEFAULT_MODEL}; give --model "
+                             "PATH (a checkpoint folder), or --generator fake to try the API")
+    elif not Path(settings.model).is_dir():
+        raise TenkuError(f"--model {settings.model}: no such checkpoint folder")
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="address to bind [default: 127.0.0.1]"),
+    port: Optional[int] = typer.Option(None, help="port [default: 8000]"),
+    data_dir: Optional[Path] = typer.Option(None, help=_DATA_HELP),
+    api_keys_file: Optional[Path] = typer.Option(None, help="one API key per line (or TENKU_API_KEYS=k1,k2)"),
+    model: Optional[Path] = typer.Option(None, help=_MODEL_HELP),
+    device: Optional[str] = typer.Option(None, help="where the model runs: cpu, cuda, cuda:1 [default: cpu]"),
+    generator: Optional[str] = typer.Option(None, help=_GENERATOR_HELP),
+    workers_in_process: Optional[int] = typer.Option(None, help="worker threads in this process [default: 1]"),
+    allow_public_without_keys: bool = typer.Option(False, help="bind a public address with no API keys"),
+    webhook_url: Optional[list[str]] = typer.Option(None, help="send video.completed/failed here (repeatable)"),
+    webhook_secret: Optional[str] = typer.Option(None, help="signing secret for webhooks (whsec_<base64>)"),
+    log_level: str = typer.Option("info", help="uvicorn log level"),
+) -> None:
+    """Serve the OpenAI Videos API (Sora 2) on a local model: point the openai SDK's base_url at http://HOST:PORT/v1."""
+    from tenku.server.settings import settings_from_flags
+
+    settings = settings_from_flags(
+        host=host, port=port, data_dir=data_dir, api_keys_file=api_keys_file, model=model, device=device,
+        generator=generator,
+        workers_in_process=workers_in_process, allow_public_without_keys=allow_public_without_keys or None,
+        webhook_urls=webhook_url or None, webhook_secret=webhook_secret,
+    )
+    note = settings.check_bind(settings.load_api_keys())  # refuses a public bind without keys
+    if settings.workers_in_process > 0:
+        _check_server_model(settings)
+    if note:
+        err_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    import logging
+
+    import uvicorn
+
+    from tenku.server.app import create_app
+
+    level = getattr(logging, log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s:     %(name)s: %(message)s")
+    err_console.print(f"tenku: OpenAI-compatible Videos API at http://{settings.host}:{settings.port}/v1 "
+                      f"(data in {settings.data_dir})", highlight=False, soft_wrap=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+
+
+@app.command()
+def worker(
+    data_dir: Optional[Path] = typer.Option(None, help=_DATA_HELP + "; the same folder as tenku serve's"),
+    model: Optional[Path] = typer.Option(None, help=_MODEL_HELP),
+    device: Optional[str] = typer.Option(None, help="where the model runs: cpu, cuda, cuda:1 [default: cpu]"),
+    generator: Optional[str] = typer.Option(None, help=_GENERATOR_HELP),
+    threads: int = typer.Option(1, help="worker threads in this process (they share one model)"),
+    webhook_url: Optional[list[str]] = typer.Option(None, help="send video.completed/failed here (repeatable)"),
+    webhook_secret: Optional[str] = typer.Option(None, help="signing secret for webhooks (whsec_<base64>)"),
+) -> None:
+    """Run extra generation workers on a tenku serve data dir (same job store and queue); stop with Ctrl-C."""
+    import logging
+
+    from tenku.server.services import run_workers
+    from tenku.server.settings import settings_from_flags
+
+    settings = settings_from_flags(
+        data_dir=data_dir, model=model, device=device, generator=generator, workers_in_process=threads,
+        webhook_urls=webhook_url or None, webhook_secret=webhook_secret,
+    )
+    _check_server_model(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    err_console.print(f"tenku worker: {threads} thread(s) on {settings.data_dir}", highlight=False)
+    run_workers(settings)
 
 
 def main() -> None:
