@@ -134,8 +134,12 @@ class DiTConfig:
 
 DIT_PRESETS: dict[str, dict[str, Any]] = {
     "dit-debug": {"in_channels": 4, "depth": 2, "dim": 64, "heads": 2, "text_dim": 32},
-    # 64x64 world clips on a CPU: 17x64x64 -> 5x8x8 latent -> 80 tokens of 64 values
-    "dit-world": {"in_channels": 16, "depth": 8, "dim": 384, "heads": 6},
+    # 64x64 world clips on a CPU: 33x64x64 -> 9x8x8 latent -> 144 tokens of 64 values. Sized by the CPU budget: a
+    # run that sees ~1e5 clips (hours on 2 cores) is compute-bound, where a small model learns more per FLOP, and
+    # 20 guided steps on a 4 s clip must stay near 1.5 s on one core (9.1 M parameters)
+    "dit-world": {"in_channels": 16, "depth": 6, "dim": 256, "heads": 4},
+    # the earlier, wider world size (26.9 M parameters): for a GPU run of the same recipe
+    "dit-world-large": {"in_channels": 16, "depth": 8, "dim": 384, "heads": 6},
     # larger named sizes for GPUs (widths/depths of DiT-B and DiT-L, Peebles & Xie 2023)
     "dit-small": {"in_channels": 16, "depth": 12, "dim": 768, "heads": 12},
     "dit-base": {"in_channels": 16, "depth": 24, "dim": 1024, "heads": 16},
@@ -193,6 +197,13 @@ class SampleConfig:
     steps: int = 20  # Euler steps of the flow ODE
     guidance: float = 4.0  # classifier-free guidance scale; 1 turns it off (one model call per step)
     seed: int = 0
+    # rolling generation (videos longer than one window, extend, loop, connect, storyboard; tenku/modes.py)
+    window_seconds: float = 0.0  # longest stretch denoised at once, at the checkpoint's fps; 0 = `seconds` (training)
+    context_latent_frames: int = 2  # latent frames (4m + 1 pixel frames) of what came before, held in each window
+    end_latent_frames: int = 1  # latent frames held at a window's far end when it must arrive somewhere (connect)
+    seam_frames: int = 4  # new frames over which the VAE's error on a held neighbour is blended away; 0 = off
+    color_anchor: float = 0.5  # long videos: share of each window's mean-colour drift from the first window undone
+    variation_batch: int = 4  # variations denoised together in one batch (bounded by memory)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -207,7 +218,7 @@ class TrainConfig:
     model: str = "dit"  # "vae" or "dit" (the subcommand)
     preset: str = ""  # a VAE_PRESETS / DIT_PRESETS name; "" = "<model>-debug"
     out: str = "runs/debug"  # run folder: state/ (resumable), model/ (EMA checkpoint), log.jsonl, latents/
-    data: str = "world"  # "world" (procedural), "synthetic" (sliding squares, smoke tests) or a folder + captions.jsonl
+    data: str = "world"  # "world" (procedural), "world-core" (its core subset minus held-out combinations), "synthetic" (sliding squares, smoke tests) or a folder + captions.jsonl
     clips: int = 512  # distinct clips per bucket drawn from "world"/"synthetic" (a folder uses all its clips)
     vae: str = ""  # dit only: the trained VAE (the --out of `tenku train vae`, or its model/ folder)
     text_encoder: str = TextConfig.encoder  # dit only: TextConfig.encoder

@@ -120,6 +120,52 @@ class WorldSource(ClipSource):
         return Clip(fit_clip(sample.frames, self.fps, bucket, self.fps), [*sample.captions, sample.long_caption])
 
 
+# Attribute combinations that the shipped model never sees in training, so that `benchmarks/world_quality.py` can
+# measure whether it composes attributes it learned apart (a green cube is made of "green" and "cube").
+HELD_OUT_COLOR_SHAPES: frozenset[tuple[str, str]] = frozenset(
+    {("red", "pyramid"), ("green", "cube"), ("yellow", "cylinder"), ("purple", "ball"), ("orange", "cube")}
+)
+HELD_OUT_MOTION_SETTINGS: frozenset[tuple[str, str]] = frozenset({("throw", "room"), ("fall", "studio")})
+
+
+def is_held_out(scene) -> bool:
+    """Whether a `SceneSpec` uses a held-out colour-shape or motion-setting combination."""
+    return any(
+        (o.color, o.shape) in HELD_OUT_COLOR_SHAPES or (o.motion, scene.setting) in HELD_OUT_MOTION_SETTINGS
+        for o in scene.objects
+    )
+
+
+class CoreWorldSource(ClipSource):
+    """The world's core subset (1-2 objects, the main motions, three settings, static camera; see
+    `tenku.world.sample.random_scene(core=True)`) without the held-out combinations: what the shipped model starts
+    from. Clip i is the first non-held-out scene drawn from (seed, i, attempt). Its captions are three phrasings
+    plus the long one (the text encoder runs once per distinct caption when latents are cached, and on a CPU that,
+    not the VAE, is the cost of a large cache)."""
+
+    def __init__(self, seed: int, fps: int, clips: int):
+        self.seed, self.fps, self.clips = seed, fps, clips
+        self.name = f"world-core(seed={seed}, fps={fps}, clips={clips}, held_out=v1)"
+
+    def __len__(self) -> int:
+        return self.clips
+
+    def get(self, i: int, bucket: Bucket) -> Clip:
+        from tenku.world.captions import captions, long_caption
+        from tenku.world.render import render
+        from tenku.world.sample import random_scene
+        from tenku.world.spec import RenderSpec
+
+        spec = RenderSpec(width=bucket.width, height=bucket.height, fps=self.fps, seconds=bucket.frames / self.fps).check()
+        for attempt in range(1000):
+            rng = np.random.default_rng([self.seed, i, attempt])
+            scene = random_scene(rng, core=True, seconds=spec.seconds)
+            if not is_held_out(scene):
+                break
+        frames = render(scene, spec, seed=int(rng.integers(2**31)))
+        return Clip(fit_clip(frames, self.fps, bucket, self.fps), [*captions(scene, rng, n=3), long_caption(scene)])
+
+
 class SyntheticSource(ClipSource):
     """Plain-coloured squares sliding left or right: captions that say what is seen, instantly made."""
 
@@ -237,10 +283,12 @@ def make_source(data: str, seed: int, fps: int, clips: int) -> ClipSource:
     """TrainConfig.data -> a ClipSource: "world", "synthetic" or a folder path."""
     if data == "world":
         return WorldSource(seed, fps, clips)
+    if data == "world-core":
+        return CoreWorldSource(seed, fps, clips)
     if data == "synthetic":
         return SyntheticSource(seed, clips)
     if not Path(data).is_dir():
-        raise TenkuError(f"--data must be 'world', 'synthetic' or a folder of videos + captions.jsonl, got {data!r}")
+        raise TenkuError(f"--data must be 'world', 'world-core', 'synthetic' or a folder of videos + captions.jsonl, got {data!r}")
     return FolderSource(data, fps)
 
 

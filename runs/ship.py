@@ -1,0 +1,77 @@
+"""Copy a trained tenku-world run into the package: fp16 weights, the training logs, the model card.
+
+    python3 runs/ship.py RUNS/dit-world --vae-run RUNS/vae-world [--card runs/tenku-world-card.md]
+
+Writes tenku/weights/tenku-world/ atomically (the old folder stays until the new one is complete): the pipeline of
+`RUNS/dit-world/model` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl`, and README.md =
+the hand-written card (data, recipe, measured quality, failure cases) followed by a table computed from the logs
+(steps, clips seen, compute hours, last losses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DEST = ROOT / "tenku" / "weights" / "tenku-world"
+
+
+def log_summary(path: Path) -> dict:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    seconds = clips = 0.0
+    prev = 0
+    for r in rows:
+        n = r["step"] - prev
+        prev = r["step"]
+        seconds += n / max(r["steps_per_s"], 1e-9)
+        clips += n * r["samples_per_s"] / max(r["steps_per_s"], 1e-9)
+    tail = rows[-20:]
+    last = {k: sum(r[k] for r in tail) / len(tail) for k in tail[0] if k not in ("step", "lr")}
+    return {"steps": prev, "hours": seconds / 3600, "clips": clips, "last": last}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dit_run", type=Path)
+    parser.add_argument("--vae-run", type=Path, required=True)
+    parser.add_argument("--card", type=Path, default=ROOT / "runs" / "tenku-world-card.md")
+    parser.add_argument("--device-note", default="2-core x86_64 CPU, no GPU, torch 2.13.0 (CPU)")
+    args = parser.parse_args()
+
+    from tenku.checkpoint import load_manifest
+    from tenku.pipeline import Pipeline
+
+    pipe = Pipeline.from_pretrained(args.dit_run)
+    manifest = load_manifest(args.dit_run / "model")
+    vae_log, dit_log = log_summary(args.vae_run / "log.jsonl"), log_summary(args.dit_run / "log.jsonl")
+    rows = [
+        "| stage | steps | clips seen | compute (h) | last 20 logs |",
+        "|---|---|---|---|---|",
+        f"| VAE | {vae_log['steps']:,} | {vae_log['clips']:,.0f} | {vae_log['hours']:.2f} | "
+        + ", ".join(f"{k} {v:.4g}" for k, v in vae_log["last"].items() if k in ("loss", "psnr", "ssim", "kl")) + " |",
+        f"| DiT | {dit_log['steps']:,} | {dit_log['clips']:,.0f} | {dit_log['hours']:.2f} | "
+        + ", ".join(f"{k} {v:.4g}" for k, v in dit_log["last"].items() if k in ("loss",)) + " |",
+    ]
+    card = args.card.read_text() if args.card.is_file() else "# tenku-world\n"
+    card += "\n## Training, from the logs\n\n" + "\n".join(rows) + f"\n\nCompute: {args.device_note}.\n"
+
+    from tenku.checkpoint import save_pipeline
+
+    extra = {k: v for k, v in manifest["components"].items() if k not in ("vae", "dit")}
+    info = {k: v for k, v in manifest.items() if k not in ("format", "version", "components")}
+    save_pipeline(DEST, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
+                  dtype=torch.float16, info=info)
+    (DEST / "logs").mkdir(exist_ok=True)
+    shutil.copy(args.vae_run / "log.jsonl", DEST / "logs" / "vae.jsonl")
+    shutil.copy(args.dit_run / "log.jsonl", DEST / "logs" / "dit.jsonl")
+    size = sum(p.stat().st_size for p in DEST.rglob("*") if p.is_file())
+    print(f"wrote {DEST} ({size / 2**20:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
