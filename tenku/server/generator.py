@@ -5,21 +5,29 @@ A worker turns a job into a `GenerationRequest` (inputs decoded to frames) and c
 the requested aspect ratio and resizes to the requested size afterwards, so a small model still delivers the
 1280x720 file a Sora client asked for.
 
-Modes, by job kind:
+Modes, by job kind, and the `tenku.pipeline.Pipeline` call each one makes (`**gen` = seconds, width, height, fps,
+seed, steps, guidance, negative_prompt, callback):
 
-| mode            | job kind      | inputs                        | returns                               |
-|-----------------|---------------|-------------------------------|---------------------------------------|
-| text-to-video   | create        | prompt                        | the clip                              |
-| image-to-video  | create        | prompt, `image` (first frame) | the clip                              |
-| remix           | remix         | prompt, `video` (source)      | the clip, same length                 |
-| edit            | edit          | prompt, `video`               | the clip, same length                 |
-| extension       | extension     | prompt, `video`               | only the continuation (`seconds` long)|
-| loop            | loop          | prompt, optional `image`      | a clip whose end flows into its start |
-| connection      | connection    | prompt, `video` and `end`     | the bridge from `video` to `end`      |
-| storyboard      | storyboard    | `shots`, optional `image`     | the shots, one after the other        |
+| mode           | job kind   | call                                             | returns                          |
+|----------------|------------|--------------------------------------------------|----------------------------------|
+| text-to-video  | create     | `pipe(prompt, **gen)`                            | the clip                         |
+| image-to-video | create     | `pipe.image_to_video(prompt, image=, **gen)`     | the clip, starting on the image  |
+| remix          | remix      | `pipe.remix(prompt, video=, [strength=], **gen)` | the clip, same length            |
+| edit           | edit       | `pipe.edit(prompt, video=, [strength=], **gen)`  | the clip, same length            |
+| extension      | extension  | `pipe.extend(prompt, video=, seconds=, **gen)`   | the WHOLE video: input + new part|
+| loop           | loop       | `pipe.loop(prompt, image=, **gen)`               | its end flows into its start     |
+| connection     | connection | `pipe.connect(prompt, video=, end=, **gen)`      | the transition only              |
+| storyboard     | storyboard | `pipe.storyboard(prompt, shots=, image=, **gen)` | the shots, one after the other   |
 
-`PipelineGenerator` maps the modes onto `tenku.pipeline.Pipeline` methods and reports a mode whose method does not
-exist yet as "not available in this model yet" (at request time as a 400, and in the worker as a failed job).
+A create, loop or storyboard job gets its `image` from `input_reference` or, when its prompt names one of the
+owner's characters, from that character's reference frame (intake.py): a character conditions later prompts
+through image-to-video.
+The worker delivers what the generator returns, trimmed to the job's total length: it never stitches an
+extension itself (the pipeline already returned the stitched whole).
+
+`PipelineGenerator` reports a mode whose method does not exist on the loaded pipeline as "not available in this
+model yet" (at request time as a 400, and in the worker as a failed job); `FakeGenerator` (fake.py) is this same
+adapter over a numpy stand-in with the same contract, so the tests exercise the real dispatch.
 Nothing here imports torch: the pipeline is imported when a model is loaded.
 """
 
@@ -55,8 +63,8 @@ class ModeUnavailable(TenkuError):
 @dataclass(kw_only=True)
 class GenerationRequest:
     kind: str  # create | remix | edit | extension | loop | connection | storyboard
-    prompt: str
-    seconds: float  # length to generate (for an extension: the continuation only)
+    prompt: str  # storyboard: the prompt shared by every shot ("" for none)
+    seconds: float  # length to generate (for an extension: the continuation only; storyboard: the shots' sum)
     width: int  # the delivered size; the generator may work smaller at the same aspect ratio
     height: int
     fps: int
@@ -68,6 +76,7 @@ class GenerationRequest:
     video: Video | None = None  # the source clip (remix, edit, extension) or the start of a connection
     end: Video | None = None  # connection: the clip (one frame for an image) to arrive at
     shots: list[tuple[str, float]] = field(default_factory=list)  # storyboard: (prompt, seconds) in order
+    strength: float | None = None  # remix / edit: how far from the source, in (0, 1] (None: the model's default)
 
     @property
     def mode(self) -> str:
@@ -157,15 +166,22 @@ class PipelineGenerator:
         image = letterbox(request.image[None], w, h)[0] if request.image is not None else None
         video, end = (Video(frames=letterbox(v.frames, w, h), fps=v.fps) if v is not None else None
                       for v in (request.video, request.end))
-        inputs = {
-            "image-to-video": {"image": image},
-            "remix": {"video": video},
-            "edit": {"video": video},
-            "extension": {"video": video},
-            "loop": {"image": image},
-            "connection": {"video": video, "end": end},
-            "storyboard": {"shots": request.shots, "image": image},
-        }[request.mode]
+        mode = request.mode
+        if mode == "image-to-video":
+            inputs = {"image": image}
+        elif mode in ("remix", "edit"):
+            inputs = {"video": video}
+            if request.strength is not None:
+                inputs["strength"] = request.strength
+        elif mode == "extension":  # `seconds` (in common) is the continuation; the result is the stitched whole
+            inputs = {"video": video}
+        elif mode == "loop":
+            inputs = {"image": image}
+        elif mode == "connection":
+            inputs = {"video": video, "end": end}
+        else:  # storyboard: the shots carry the seconds
+            inputs = {"shots": list(request.shots), "image": image}
+            del common["seconds"]
         return getattr(self.pipe, method)(request.prompt, **inputs, **common)
 
 

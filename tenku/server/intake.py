@@ -5,12 +5,18 @@ curl and other SDKs send); a JSON object one level deep is flattened to the SDK'
 `{"input_reference": {"image_url": ...}}` and the form field `input_reference[image_url]` are the same thing.
 Unknown parameters are a 400 naming them, like OpenAI's API (a typo must not pass silently).
 
+Characters (`POST /v1/videos/characters`) keep one reference frame, the middle frame of their clip. A later create,
+loop or storyboard whose prompt names one of the same key's characters (its name as a whole word, any case, or its
+`char_` id) and has no `input_reference` gets that frame as its image: the character conditions the video through
+image-to-video. When several are named, the earliest mention wins (the model takes one image).
+
 The `Intake` methods block (they decode uploads): routes call them in the thread pool.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import time
@@ -28,9 +34,10 @@ from tenku.server.generator import mode_of
 from tenku.server.jobs import Character, Job
 from tenku.server.services import Services
 from tenku.server.settings import ServerSettings
-from tenku.server.uploads import (IMAGE_KINDS, VIDEO_KINDS, decode_data_url, decode_image, link_or_copy, probe_video,
-                                  save_bytes, save_stream, sniff)
+from tenku.server.uploads import (IMAGE_KINDS, VIDEO_KINDS, decode_data_url, decode_image, frame_at, link_or_copy,
+                                  probe_video, save_bytes, save_stream, sniff)
 from tenku.server.worker import VARIANTS, upload_dir, video_limits
+from tenku.video import write_image
 
 MAX_SHOTS = 20
 
@@ -98,13 +105,15 @@ def _json_items(raw: bytes) -> list[tuple[str, Any]]:
 # the parameters each endpoint takes (tenku's generation knobs on all of them)
 CREATE_FIELDS = ("prompt", "model", "seconds", "size", "input_reference[image_url]", "input_reference[file_id]",
                  *S.EXTRA_FIELDS)
-REMIX_FIELDS = ("prompt", *S.EXTRA_FIELDS)
-EDIT_FIELDS = ("prompt", "model", "video[id]", *S.EXTRA_FIELDS)
+REMIX_FIELDS = ("prompt", "strength", *S.EXTRA_FIELDS)
+EDIT_FIELDS = ("prompt", "model", "video[id]", "strength", *S.EXTRA_FIELDS)
 EXTENSION_FIELDS = ("prompt", "model", "seconds", "video[id]", *S.EXTRA_FIELDS)
 CONNECTION_FIELDS = ("prompt", "model", "seconds", "size", "start[id]", "end[id]", *S.EXTRA_FIELDS)
-STORYBOARD_FIELDS = ("model", "size", "shots", "input_reference[image_url]", "input_reference[file_id]",
+STORYBOARD_FIELDS = ("prompt", "model", "size", "shots", "input_reference[image_url]", "input_reference[file_id]",
                      *S.EXTRA_FIELDS)
 CHARACTER_FIELDS = ("name", "video[id]")
+IMAGE_FIELDS = ("input_reference", "input_reference[image_url]", "input_reference[file_id]")
+CHARACTER_REFERENCE = "reference.png"  # in data_dir/characters/<id>/: the frame that conditions later prompts
 
 
 @dataclass
@@ -131,18 +140,23 @@ class Intake:
         seconds = S.parse_seconds(f.get("seconds"), max_seconds=s.max_seconds, default=S.DEFAULT_SECONDS)
         width, height = S.parse_size(f.get("size"), max_size=s.max_size)
         extras = S.parse_extras(f)
-        has_image = any(k in body.files or k in f for k in ("input_reference", "input_reference[image_url]",
-                                                             "input_reference[file_id]"))
+        has_image = any(k in body.files or k in f for k in IMAGE_FIELDS)
+        named = [] if has_image else self._named_characters(prompt)
         self._check_capacity()
-        self._check_mode(mode_of(kind, has_image), "input_reference" if has_image else None)
+        mode = mode_of(kind, has_image or bool(named))
+        self._check_mode(mode, "input_reference" if has_image else "prompt" if named else None,
+                         named if mode == "image-to-video" else ())
         job = self._job(kind, model=model, seconds=seconds, size=(width, height), prompt=prompt, extras=extras)
         with self._cleanup_on_error(job.id):
             self._image_input(body, job)
+            if named:
+                self._character_input(named, job)
         return self._submit(job)
 
     def remix(self, source_id: str, body: Body) -> Job:
         prompt = S.parse_prompt(body.fields.get("prompt"))
         extras = S.parse_extras(body.fields)
+        strength = S.parse_strength(body.fields.get("strength"))
         source = self._completed_source(source_id, "video_id")
         self._check_capacity()
         self._check_mode("remix", None)
@@ -150,6 +164,8 @@ class Intake:
         job = self._job("remix", model=source.model, seconds=float(source.params["total_seconds"]), size=(w, h),
                         prompt=prompt, extras=extras)
         job.remixed_from = source.id
+        if strength is not None:
+            job.params["strength"] = strength
         with self._cleanup_on_error(job.id):
             self._link_source(source, job, "video")
         return self._submit(job)
@@ -162,7 +178,7 @@ class Intake:
 
     def connection(self, body: Body) -> Job:
         f, s = body.fields, self.settings
-        prompt = S.parse_prompt(f.get("prompt"), required=False) or ""
+        prompt = S.parse_prompt(f.get("prompt"), required=False) or ""  # the pipeline bridges without one too
         model = S.parse_model(f.get("model"), self.svc.model_name)
         seconds = S.parse_seconds(f.get("seconds"), max_seconds=s.max_seconds, default=S.DEFAULT_SECONDS)
         width, height = S.parse_size(f.get("size"), max_size=s.max_size)
@@ -177,6 +193,7 @@ class Intake:
 
     def storyboard(self, body: Body) -> Job:
         f, s = body.fields, self.settings
+        shared = S.parse_prompt(f.get("prompt"), required=False) or ""  # said of every shot (style, setting)
         model = S.parse_model(f.get("model"), self.svc.model_name)
         width, height = S.parse_size(f.get("size"), max_size=s.max_size)
         extras = S.parse_extras(f)
@@ -185,16 +202,20 @@ class Intake:
         if total > s.max_seconds:
             raise bad_request(f"The shots add up to {total} s; this server makes videos up to {s.max_seconds} s.",
                                 "shots")
-        has_image = any(k in body.files or k in f for k in ("input_reference", "input_reference[image_url]",
-                                                             "input_reference[file_id]"))
+        has_image = any(k in body.files or k in f for k in IMAGE_FIELDS)
+        named = [] if has_image else self._named_characters(" ".join([shared, *(p for p, _ in shots)]))
         self._check_capacity()
         self._check_mode("storyboard", None)
         prompt = " | ".join(p for p, _ in shots)
+        if shared:
+            prompt = f"{shared}: {prompt}"
         job = self._job("storyboard", model=model, seconds=total, size=(width, height), prompt=prompt, extras=extras)
         job.params["shots"] = [{"prompt": p, "seconds": sec} for p, sec in shots]
+        job.params["storyboard_prompt"] = shared
         with self._cleanup_on_error(job.id):
-            if has_image:
-                self._image_input(body, job)
+            self._image_input(body, job)
+            if named:
+                self._character_input(named, job)
         return self._submit(job)
 
     def character(self, body: Body) -> Character:
@@ -205,6 +226,7 @@ class Intake:
         folder = self.data_dir / "characters" / char_id
         try:
             clip = self._clip(body, field="video", folder=folder, dest="video", allow_image=False)
+            self._reference_frame(clip.path, folder, clip.seconds)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -223,9 +245,12 @@ class Intake:
         if kind == "extension":
             ext_seconds = S.parse_seconds(f.get("seconds"), max_seconds=s.max_seconds, sora=S.EXTENSION_SECONDS)
         extras = S.parse_extras(f)
+        strength = S.parse_strength(f.get("strength"))  # only edits take it (EDIT_FIELDS)
         self._check_capacity()
         self._check_mode(kind, None)
         job = self._job(kind, model=model, seconds=0, size=(0, 0), prompt=prompt, extras=extras)
+        if strength is not None:
+            job.params["strength"] = strength
         with self._cleanup_on_error(job.id):
             clip = self._clip_input(body, job, field="video", dest="video", allow_image=False)
         gen_seconds = ext_seconds if kind == "extension" else clip.seconds
@@ -264,10 +289,14 @@ class Intake:
                 type="rate_limit_error", code="queue_full", headers={"Retry-After": str(wait)},
             )
 
-    def _check_mode(self, mode: str, param: str | None) -> None:
+    def _check_mode(self, mode: str, param: str | None, named: list[Character] = ()) -> None:
         why = self.svc.generator.unavailable(mode) if self.svc.generator is not None else None
         if why:
-            raise bad_request(why[0].upper() + why[1:] + ".", param, "mode_unavailable")
+            because = ""
+            if named:
+                because = (f" The prompt names the character '{named[0].name}', whose reference frame conditions the "
+                           "video through image-to-video.")
+            raise bad_request(why[0].upper() + why[1:] + "." + because, param, "mode_unavailable")
 
     @contextmanager
     def _cleanup_on_error(self, job_id: str):
@@ -285,7 +314,7 @@ class Intake:
         if source.status != "completed":
             raise invalid_state(f"Video '{video_id}' is {source.status}; only a completed video can be used here.",
                                 param)
-        if not source.files:
+        if not source.files or expired(source):
             raise invalid_state(f"Video '{video_id}' has expired; its files were deleted.", param)
         return source
 
@@ -293,6 +322,28 @@ class Intake:
         path = link_or_copy(self.data_dir / source.files["video"], upload_dir(self.data_dir, job.id) / f"{dest}.mp4")
         job.params["inputs"][dest] = str(path.relative_to(self.data_dir))
         job.params["input_kinds"][dest] = "video"
+
+    def _named_characters(self, text: str | None) -> list[Character]:
+        return named_characters(self.svc.store.characters(self.owner), text or "")
+
+    def _character_input(self, named: list[Character], job: Job) -> None:
+        """The first named character's reference frame as the job's image (image-to-video)."""
+        c = named[0]
+        folder = self.data_dir / "characters" / c.id
+        ref = folder / CHARACTER_REFERENCE
+        if not ref.is_file():  # a character made before reference frames were kept
+            self._reference_frame(c.video, folder)
+        path = link_or_copy(ref, upload_dir(self.data_dir, job.id) / "image.png")
+        job.params["inputs"]["image"] = str(path.relative_to(self.data_dir))
+        job.params["input_kinds"]["image"] = "image"
+        job.params["characters"] = [x.id for x in named]
+
+    def _reference_frame(self, video: str, folder: Path, seconds: float | None = None) -> None:
+        """Keep the middle frame of a character's clip as its reference (a fade-in would spoil the first)."""
+        path, limits = self.data_dir / video, video_limits(self.settings)
+        if seconds is None:
+            seconds = probe_video(path, limits=limits, param="video").seconds
+        write_image(folder / CHARACTER_REFERENCE, frame_at(path, seconds / 2, limits=limits, param="video"))
 
     def _image_input(self, body: Body, job: Job) -> None:
         """`input_reference` as a file, a base64 data URL (`input_reference[image_url]`), or a refused file id."""
@@ -379,6 +430,23 @@ class Intake:
         return shots
 
 
+def named_characters(characters: list[Character], text: str) -> list[Character]:
+    """The characters `text` names: by name as a whole word (any case; "@Name" works too) or by id. Earliest
+    mention first; at the same place the longer name wins ("Ann Lee" over "Ann")."""
+    hits = []
+    for c in characters:
+        starts = [m.start() for key in (c.name, c.id)
+                  if (m := re.search(rf"(?<!\w){re.escape(key)}(?!\w)", text, flags=re.IGNORECASE))]
+        if starts:
+            hits.append((min(starts), -len(c.name), c))
+    return [c for *_, c in sorted(hits, key=lambda h: h[:2])]
+
+
+def expired(job: Job, now: float | None = None) -> bool:
+    """Past `expires_at`: its files count as gone even before the janitor deletes them."""
+    return job.expires_at is not None and job.expires_at <= (time.time() if now is None else now)
+
+
 def owned_job(svc: Services, owner: str, video_id: str) -> Job:
     job = svc.store.get(video_id, owner)
     if job is None:
@@ -394,7 +462,7 @@ def content_path(svc: Services, job: Job, variant: str) -> tuple[Path, str]:
     if job.status != "completed":
         state = f"{job.status} ({job.progress}%)" if job.status == "in_progress" else job.status
         raise invalid_state(f"Video '{job.id}' is {state}; its content is available once it is completed.")
-    if not job.files:
+    if not job.files or expired(job):
         raise ApiError(404, f"The files of video '{job.id}' have expired and were deleted.", param="video_id",
                        code="expired")
     return svc.data_dir / job.files[variant], VARIANTS[variant][1]

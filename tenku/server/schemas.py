@@ -6,7 +6,7 @@ values turned to text), and the SDK validates nothing, so every check happens he
 
 Accepted beyond Sora (documented extensions): `seconds` any whole number up to `max_seconds` (60), `size` any
 even WIDTHxHEIGHT up to `max_size`, and the generation knobs `seed`, `steps`, `guidance`, `negative_prompt`
-(send them with the SDK's `extra_body=`).
+(send them with the SDK's `extra_body=`), and `strength` for remixes and edits.
 """
 
 from __future__ import annotations
@@ -199,6 +199,19 @@ def parse_extras(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 EXTRA_FIELDS = ("seed", "steps", "guidance", "negative_prompt")
+
+
+def parse_strength(value: Any, param: str = "strength") -> float | None:
+    """Remix and edit: how far to move from the source, in (0, 1] (1 keeps only its layout of time and size)."""
+    if value is None or value == "":
+        return None
+    try:
+        num = float(str(value).strip())
+    except ValueError:
+        raise bad_request(f"'{param}' must be a number in (0, 1], got {value!r}.", param) from None
+    if not 0.0 < num <= 1.0:
+        raise bad_request(f"'{param}' must be in (0, 1] (0 would return the source unchanged), got {num}.", param)
+    return num
 
 
 def format_seconds(seconds: float) -> str:

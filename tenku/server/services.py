@@ -84,17 +84,19 @@ def build_services(settings: ServerSettings, generator: Generator | None = None)
 
 
 # -- dependencies ------------------------------------------------------------------------------------------------
+# `async def` although they never await: they do not block (no I/O, one SHA-256), and FastAPI runs a plain `def`
+# dependency in the thread pool, a hop that costs more than the work (benchmarks/server_latency.py).
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_settings(services: Services = Depends(get_services)) -> ServerSettings:
+async def get_settings(services: Services = Depends(get_services)) -> ServerSettings:
     return services.settings
 
 
-def current_owner(request: Request, services: Services = Depends(get_services)) -> str:
+async def current_owner(request: Request, services: Services = Depends(get_services)) -> str:
     return services.keys.owner(request.headers.get("authorization"))
 
 

@@ -138,6 +138,23 @@ def probe_video(path: str | os.PathLike, *, limits: VideoLimits, param: str) -> 
     return info
 
 
+def frame_at(path: str | os.PathLike, seconds: float, *, limits: VideoLimits, param: str) -> np.ndarray:
+    """The first frame at or after `seconds` (the last frame if the video is shorter): uint8 (H, W, 3), decoding
+    no further than needed and keeping one frame."""
+    frames = _decode(path, limits=limits, param=param)
+    try:
+        chosen = None
+        for info, frame in frames:
+            chosen = (info, frame)
+            if frame.time is not None and float(frame.time) >= seconds:
+                break
+        if chosen is None:
+            raise bad_request(f"'{param}' holds no decodable video frames.", param)
+        return _rgb(chosen[1], chosen[0])
+    finally:
+        frames.close()  # closes the container when we stopped early
+
+
 def decode_video(path: str | os.PathLike, *, limits: VideoLimits, param: str, fps: float | None = None) -> Video:
     """A video file -> `Video` of uint8 (F, H, W, 3) frames of even size, resampled to `fps` when given
     (each output tick shows the latest source frame at or before it, so speed is kept both ways)."""

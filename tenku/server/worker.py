@@ -203,9 +203,11 @@ class WorkerPool:
         if "image" in inputs:
             image = decode_image(inputs["image"].read_bytes(), max_pixels=self.settings.max_image_pixels, param="image")
         width, height = (int(v) for v in job.size.split("x"))
+        # a storyboard's job.prompt is its shots joined for display; the pipeline gets the shared prompt
+        prompt = p.get("storyboard_prompt", "") if job.kind == "storyboard" else job.prompt or ""
         return GenerationRequest(
             kind=job.kind,
-            prompt=job.prompt or "",
+            prompt=prompt,
             seconds=float(p["seconds"]),
             width=width,
             height=height,
@@ -218,17 +220,22 @@ class WorkerPool:
             video=clip("video"),
             end=clip("end"),
             shots=[(s["prompt"], float(s["seconds"])) for s in p.get("shots", [])],
+            strength=p.get("strength"),
         )
 
     def deliver(self, job: Job, request: GenerationRequest, video: Video) -> dict[str, str]:
-        """Resize to the requested size, stitch extensions, write mp4 + thumbnail + spritesheet; relative paths."""
+        """Trim to the job's length, resize to the requested size, write mp4 + thumbnail + spritesheet; returns
+        the files as paths relative to the data dir. What the generator returned is the whole video (for an
+        extension: the source and its continuation, stitched by the pipeline), so nothing is stitched here."""
         frames = np.asarray(video.frames)
-        n = max(1, round(request.seconds * video.fps))
-        frames = fit(frames[:n], request.width, request.height)  # (F, height, width, 3); a model's 4k+1 frames
+        n = max(1, round(float(job.params.get("total_seconds", request.seconds)) * video.fps))
+        if frames.shape[0] < n:  # a model's 4k+1 frame rounding can fall a frame or two short: hold the last one
+            if n - frames.shape[0] > 4:
+                log.warning("%s: the generator returned %d frames for %d; holding the last frame", job.id,
+                            frames.shape[0], n)
+            frames = np.concatenate([frames, np.repeat(frames[-1:], n - frames.shape[0], 0)])
+        frames = fit(frames[:n], request.width, request.height)  # (F, height, width, 3); the model's 4k+1 frames
         # (the VAE's causal layout) are trimmed to the length asked for
-        if job.kind == "extension":
-            source = fit(request.video.frames, request.width, request.height)
-            frames = np.concatenate([source, frames])
         out = job_dir(self.data_dir, job.id)
         comment = f"made by tenku ({self.generator.name}) from the prompt: {(job.prompt or '')[:500]}"
         write_video(out / VARIANTS["video"][0], frames, fps=video.fps, comment=comment)

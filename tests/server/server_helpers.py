@@ -13,8 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from tenku.server.fake import FakeGenerator
-from tenku.server.generator import GenerationRequest, Progress
+from tenku.server.fake import FakeGenerator, FakePipeline
+from tenku.server.generator import GenerationRequest, PipelineGenerator, Progress
 from tenku.server.settings import ServerSettings
 
 KEY_A, KEY_B, KEY_C = "sk-tenku-test-a-0001", "sk-tenku-test-b-0002", "sk-tenku-test-c-0003"
@@ -38,6 +38,44 @@ class PacedFake(FakeGenerator):
 
             return super().generate(request, slow)
         return super().generate(request, progress)
+
+
+class RecordingPipeline(FakePipeline):
+    """A stand-in for `tenku.pipeline.Pipeline`: its mode methods with their exact signatures, in numpy (the fake
+    pipeline), recording each call as (method, prompt, kwargs) so tests can check what the adapter passed."""
+
+    MODES = ("__call__", "image_to_video", "extend", "loop", "connect", "remix", "edit", "storyboard")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.calls: list[tuple[str, str, dict]] = []
+        self.lock = threading.Lock()
+
+    def last(self, method: str) -> tuple[str, dict]:
+        with self.lock:
+            for name, prompt, kw in reversed(self.calls):
+                if name == method:
+                    return prompt, kw
+        raise AssertionError(f"{method} was never called; calls: {[c[0] for c in self.calls]}")
+
+
+def _recorded(name: str):
+    def method(self, prompt="", **kw):
+        with self.lock:
+            self.calls.append((name, prompt, kw))
+        return getattr(FakePipeline, name)(self, prompt, **kw)
+
+    method.__name__ = name
+    return method
+
+
+for _name in RecordingPipeline.MODES:
+    setattr(RecordingPipeline, _name, _recorded(_name))
+
+
+def recording_generator(**kw) -> tuple[PipelineGenerator, RecordingPipeline]:
+    pipe = RecordingPipeline(**kw)
+    return PipelineGenerator(pipe, "tiny", fps=pipe.fps, long_side=64), pipe
 
 
 def free_port() -> int:
@@ -142,7 +180,8 @@ def make_png(w: int = 96, h: int = 64, color=(200, 40, 40)) -> bytes:
     return buf.getvalue()
 
 
-def make_mp4(path, frames: int = 16, w: int = 96, h: int = 64, fps: int = 8):
+def make_mp4(path, frames: int = 16, w: int = 96, h: int = 64, fps: int = 8, middle_color=None):
+    """A moving gradient; with `middle_color`, the middle half of the frames is that flat colour instead."""
     import numpy as np
 
     from tenku.video import write_video
@@ -153,4 +192,6 @@ def make_mp4(path, frames: int = 16, w: int = 96, h: int = 64, fps: int = 8):
         clip[i, ..., 0] = (xx * 255 // w).astype(np.uint8)
         clip[i, ..., 1] = (yy * 255 // h).astype(np.uint8)
         clip[i, :, (i * 4) % w : (i * 4) % w + 8, 2] = 255
+    if middle_color is not None:
+        clip[frames // 4 : (3 * frames) // 4] = middle_color
     return write_video(path, clip, fps=fps)

@@ -169,10 +169,15 @@ def test_characters_create_and_get(client, server, tmp_path):
 def test_another_keys_video_is_404_everywhere(server, client):
     video = client.videos.create_and_poll(prompt="mine", size=SMALL)
     other = server.client(KEY_B)
+    by_id = {"video": openai.omit, "extra_body": {"video": {"id": video.id}}}
     for call in (lambda: other.videos.retrieve(video.id), lambda: other.videos.download_content(video.id),
-                 lambda: other.videos.delete(video.id), lambda: other.videos.remix(video.id, prompt="steal")):
-        with pytest.raises(openai.NotFoundError):
+                 lambda: other.videos.delete(video.id), lambda: other.videos.remix(video.id, prompt="steal"),
+                 lambda: other.videos.extend(prompt="steal", seconds="4", **by_id),
+                 lambda: other.videos.edit(prompt="steal", **by_id),
+                 lambda: other.videos.create_character(name="Thief", **by_id)):
+        with pytest.raises(openai.NotFoundError) as e:
             call()
+        assert e.value.param in ("video_id", "video[id]")
     assert video.id not in [v.id for v in other.videos.list()]
     assert client.videos.retrieve(video.id).status == "completed"
 

@@ -93,8 +93,8 @@ def test_corrupt_or_wrong_videos_are_a_400(client, tmp_path):
     assert e.value.param == "video"
 
 
-def test_video_limits_duration_and_pixels(make_server, tmp_path):
-    srv = make_server(max_input_seconds=1.0, max_input_pixels=100 * 100)
+def test_video_limits_duration_frames_and_pixels(make_server, tmp_path):
+    srv = make_server(max_input_seconds=1.0, max_input_pixels=100 * 100, max_input_frames=10)
     c = srv.client()
     with pytest.raises(openai.BadRequestError) as e:
         c.videos.extend(prompt="x", seconds="4", video=make_mp4(tmp_path / "long.mp4", frames=24, fps=8))  # 3 s
@@ -102,6 +102,9 @@ def test_video_limits_duration_and_pixels(make_server, tmp_path):
     with pytest.raises(openai.BadRequestError) as e:
         c.videos.edit(prompt="x", video=make_mp4(tmp_path / "big.mp4", frames=4, w=128, h=96))
     assert e.value.code == "video_too_large"
+    with pytest.raises(openai.BadRequestError) as e:  # 0.5 s, but 12 frames to decode
+        c.videos.edit(prompt="x", video=make_mp4(tmp_path / "many.mp4", frames=12, fps=24))
+    assert e.value.code == "video_too_long" and "10 frames" in e.value.message
 
 
 def test_malformed_requests_are_envelopes(server):
