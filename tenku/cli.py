@@ -132,6 +132,8 @@ def judge_cmd(
 
     from tenku.world.judge import judge_file
 
+    if video.is_dir():
+        raise TenkuError(f"{video}: is a folder, not a video file")
     report = judge_file(video, prompt)
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -145,7 +147,9 @@ def judge_cmd(
         overall = "[green]pass[/green]" if report.passed else "[red]FAIL[/red]"
         table.add_row("[b]overall[/b]", overall, f"{report.score:.2f}", "")
         console.print(table)
-    raise typer.Exit(0 if report.passed else 1)
+    # sys.exit, not typer.Exit: `main` runs the app with standalone_mode=False, where click returns an Exit's code
+    # instead of exiting with it, and the judge's exit status is its verdict
+    sys.exit(0 if report.passed else 1)
 
 # ---------------------------------------------------------------------------------------------------------------
 # model: tenku train vae|dit, tenku generate (tenku/train.py, tenku/pipeline.py)
@@ -214,6 +218,8 @@ def generate_cmd(
     negative_prompt: str = typer.Option("", "--negative-prompt", help="What to steer away from."),
     model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint folder. (default: the shipped tenku-world)"),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, ..."),
+    loop: bool = typer.Option(False, "--loop", help="Make the clip loop: its last frame flows into its first."),
+    n: int = typer.Option(1, "--n", help="Variations from seeds seed, seed+1, ...: writes OUT_1.mp4 ... OUT_K.mp4."),
 ) -> None:
     """Generate a video from a prompt."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -223,24 +229,240 @@ def generate_cmd(
     if out.suffix.lower() not in (".mp4", ".m4v", ".mov", ".png", ".jpg", ".jpeg", ".webp"):
         raise TenkuError(f"-o must end in .mp4 (or .png/.jpg/.webp for the first frame), got {out.name!r}")
     width, height = parse_size(size) if size else (None, None)
+    if n < 1 or (n > 1 and loop):
+        raise TenkuError(f"--n must be at least 1, got {n}" if n < 1 else "--n and --loop do not combine; loop one video at a time")
     with console.status("loading the model"):
         pipe = Pipeline.from_pretrained(model, device=device)
     settings = dict(seconds=seconds, width=width, height=height, fps=fps, seed=seed, steps=steps, guidance=guidance)
     request = pipe.check_inputs(prompt, negative_prompt=negative_prompt, **settings)
     for note in request.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
-    columns = (TextColumn("denoising"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn())
+    # beyond one window the callback counts frames made of all to make: the bar shows seconds done
+    length = request.frames / request.fps
+    columns = (TextColumn("denoising"), BarColumn(), TextColumn("{task.fields[done]}"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("denoising", total=request.steps)
-        video = pipe(
-            prompt, negative_prompt=negative_prompt, callback=lambda step, total: progress.update(task, completed=step),
-            **settings,
-        )
-    for note in video.notes[len(request.notes):]:  # notes only the text encoder could give (truncation)
+        task = progress.add_task("denoising", total=request.steps, done="")
+
+        def callback(step: int, total: int) -> None:
+            done = f"{step}/{total} steps" if total == request.steps and n == 1 else f"{step / total * length * n:.1f}/{length * n:.1f} s"
+            progress.update(task, completed=step, total=total, done=done)
+
+        if loop:
+            videos = [pipe.loop(prompt, negative_prompt=negative_prompt, callback=callback, **settings)]
+        elif n > 1:
+            videos = pipe.variations(prompt, n, negative_prompt=negative_prompt, callback=callback, **settings)
+        else:
+            videos = [pipe(prompt, negative_prompt=negative_prompt, callback=callback, **settings)]
+    for note in videos[0].notes[len(request.notes):]:  # notes only the text encoder could give (truncation)
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
-    path = video.save(out)
+    for i, video in enumerate(videos, 1):
+        path = video.save(out if n == 1 else out.with_name(f"{out.stem}_{i}{out.suffix}"))
+        f, h, w, _ = video.frames.shape
+        console.print(f"wrote {path} ({f} frames, {w}x{h}, {video.fps:g} fps, seed {video.seed})", highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# creative modes: tenku animate, extend, loop, connect, remix, storyboard, image (tenku/modes.py)
+# ---------------------------------------------------------------------------------------------------------------
+# Every command takes -o and the generation flags of `tenku generate` (added by `_mode_command`), checks its inputs
+# and its output path before loading the model, and shows a progress bar. Inputs may be videos or images (an image
+# is a one-frame video).
+
+import dataclasses  # noqa: E402  (sections import what they use; see the module docstring)
+from typing import ClassVar  # noqa: E402
+
+_VIDEO_OUT = (".mp4", ".m4v", ".mov", ".png", ".jpg", ".jpeg", ".webp")
+
+
+@dataclasses.dataclass
+class _Gen:
+    """The generation flags shared by the creative-mode commands (those of `tenku generate`), one field per flag."""
+
+    out: Path
+    seconds: Optional[float]
+    size: Optional[str]
+    fps: Optional[int]
+    seed: Optional[int]
+    steps: Optional[int]
+    guidance: Optional[float]
+    negative_prompt: str
+    model: Optional[Path]
+    device: str
+
+    FLAGS: ClassVar[tuple] = (  # (name, annotation, typer option)
+        ("out", Path, lambda d: typer.Option(Path(d), "--out", "-o", help="Where to write it (.mp4; .png: the first frame).")),
+        ("seconds", Optional[float], lambda d: typer.Option(None, help="Duration in seconds (of the new part, for extend/connect/loop VIDEO).")),
+        ("size", Optional[str], lambda d: typer.Option(None, help="WIDTHxHEIGHT, rounded to multiples of 16. (default: the model's)")),
+        ("fps", Optional[int], lambda d: typer.Option(None, help="Frames per second; inputs are resampled to it. (default: the model's)")),
+        ("seed", Optional[int], lambda d: typer.Option(None, help="Same seed, same video. (default: 0)")),
+        ("steps", Optional[int], lambda d: typer.Option(None, help="Denoising steps per window. (default: the model's, 20)")),
+        ("guidance", Optional[float], lambda d: typer.Option(None, help="Classifier-free guidance scale; 1 = off. (default: the model's)")),
+        ("negative_prompt", str, lambda d: typer.Option("", "--negative-prompt", help="What to steer away from.")),
+        ("model", Optional[Path], lambda d: typer.Option(None, "--model", help="Checkpoint folder. (default: the shipped tenku-world)")),
+        ("device", str, lambda d: typer.Option("cpu", help="cpu, cuda, cuda:1, ...")),
+    )
+
+    def settings(self, seconds: bool = True) -> dict:
+        """The pipeline keywords (`**gen`)."""
+        width, height = parse_size(self.size) if self.size else (None, None)
+        out = dict(width=width, height=height, fps=self.fps, seed=self.seed, steps=self.steps,
+                   guidance=self.guidance, negative_prompt=self.negative_prompt)
+        return {**out, "seconds": self.seconds} if seconds else out
+
+
+def _mode_command(name: str, default_out: str = "out.mp4"):
+    """Register a creative-mode command: its own parameters plus `_Gen.FLAGS`, passed to it as `gen`."""
+    import inspect
+    import typing
+
+    def register(func):
+        hints = typing.get_type_hints(func)
+        own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(func).parameters.values() if p.name != "gen"]
+        shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=opt(default_out), annotation=ann)
+                  for n, ann, opt in _Gen.FLAGS]
+
+        def command(**kwargs) -> None:
+            gen = _Gen(**{n: kwargs.pop(n) for n, _, _ in _Gen.FLAGS})
+            gen.settings()  # a bad --size fails here, before any file is read
+            func(gen=gen, **kwargs)
+
+        command.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        command.__doc__, command.__name__ = func.__doc__, func.__name__
+        app.command(name)(command)
+        return func
+
+    return register
+
+
+def _read_input(path: Path, what: str):
+    """A video or image file as a `Video` (an image: one frame, fps 0 until the model's is known); the prompt
+    tenku wrote into the file's comment, if any."""
+    import re
+
+    from tenku.video import IMAGE_SUFFIXES, Video, read_image, read_video
+
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return Video(frames=read_image(path)[None], fps=0), ""
+    frames, fps = read_video(path)
+    prompt = ""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            found = re.match(r"tenku[^:]*: '(.*?)', seed", container.metadata.get("comment", ""))
+            prompt = found.group(1) if found else ""
+    except Exception:  # the comment is a convenience; the frames were read above
+        pass
+    return Video(frames=frames, fps=fps), prompt
+
+
+def _run_mode(gen: _Gen, what: str, make, suffixes: tuple[str, ...] = _VIDEO_OUT, inputs=()):
+    """Load the model, run `make(pipe, callback)` under a progress bar, print the notes, save to gen.out."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tenku.pipeline import Pipeline
+
+    _writable_output(gen.out, suffixes)
+    with console.status("loading the model"):
+        pipe = Pipeline.from_pretrained(gen.model, device=gen.device)
+    for video in inputs:  # images read as one-frame videos take the generation's frame rate
+        if not video.fps:
+            video.fps = gen.fps or pipe.defaults.fps
+    columns = (TextColumn(what), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(what, total=None)
+        video = make(pipe, lambda done, total: progress.update(task, completed=done, total=total))
+    for note in video.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    path = video.save(gen.out)
     f, h, w, _ = video.frames.shape
-    console.print(f"wrote {path} ({f} frames, {w}x{h}, {video.fps:g} fps, seed {video.seed})", highlight=False, soft_wrap=True)
+    console.print(f"wrote {path} ({f} frames, {f / video.fps:.3g} s, {w}x{h}, {video.fps:g} fps, seed {video.seed})",
+                  highlight=False, soft_wrap=True)
+
+
+def _prompt_for(prompt: Optional[str], found: str) -> str:
+    if prompt is None and found:
+        console.print(f"[yellow]note:[/yellow] prompt from the video's metadata: {found!r}", highlight=False, soft_wrap=True)
+    return found if prompt is None else prompt
+
+
+@_mode_command("animate")
+def animate_cmd(image: Path = typer.Argument(..., help="The first frame (PNG, JPEG, WebP; any size)."),
+                prompt: str = typer.Option(..., "--prompt", "-p", help="How it moves."), *, gen: _Gen) -> None:
+    """Animate an image: it is the first frame, the motion follows the prompt."""
+    from tenku.video import read_image
+
+    picture = read_image(image)
+    _run_mode(gen, "animating", lambda pipe, cb: pipe.image_to_video(prompt, image=picture, callback=cb, **gen.settings()))
+
+
+@_mode_command("extend")
+def extend_cmd(video: Path = typer.Argument(..., help="The video to continue."),
+               prompt: Optional[str] = typer.Option(None, "--prompt", "-p", help="What happens next. (default: the video's own, if tenku made it; else none)"),
+               backward: bool = typer.Option(False, "--backward", help="Invent what came before the start instead."),
+               *, gen: _Gen) -> None:
+    """Continue a video after its end (or before its start): writes the whole stitched video."""
+    if gen.seconds is None:
+        raise TenkuError("tenku extend needs --seconds S: how long the new part is")
+    clip, found = _read_input(video, "video")
+    prompt = _prompt_for(prompt, found)
+    _run_mode(gen, "extending", lambda pipe, cb: pipe.extend(prompt, video=clip, backward=backward, callback=cb, **gen.settings()),
+              inputs=[clip])
+
+
+@_mode_command("loop")
+def loop_cmd(video: Path = typer.Argument(..., help="The video to make loop."),
+             prompt: Optional[str] = typer.Option(None, "--prompt", "-p", help="What the bridge back to the start shows. (default: the video's own)"),
+             *, gen: _Gen) -> None:
+    """Make a video loop: adds a bridge from its end back to its start (--seconds: the bridge's length)."""
+    clip, found = _read_input(video, "video")
+    prompt = _prompt_for(prompt, found)
+    _run_mode(gen, "looping", lambda pipe, cb: pipe.loop(prompt, video=clip, callback=cb, **gen.settings()), inputs=[clip])
+
+
+@_mode_command("connect")
+def connect_cmd(start: Path = typer.Argument(..., help="Video (or image) A: the transition starts where it ends."),
+                end: Path = typer.Argument(..., help="Video (or image) B: the transition ends where it starts."),
+                prompt: str = typer.Option("", "--prompt", "-p", help="What the transition shows."), *, gen: _Gen) -> None:
+    """Make the transition from A to B (--seconds long); writes the transition only: A + it + B play as one."""
+    if gen.seconds is None:
+        raise TenkuError("tenku connect needs --seconds S: how long the transition is")
+    a, _ = _read_input(start, "A")
+    b, _ = _read_input(end, "B")
+    _run_mode(gen, "connecting", lambda pipe, cb: pipe.connect(prompt, video=a, end=b, callback=cb, **gen.settings()),
+              inputs=[a, b])
+
+
+@_mode_command("remix")
+def remix_cmd(video: Path = typer.Argument(..., help="The video to remix."),
+              prompt: str = typer.Option(..., "--prompt", "-p", help="The new content, e.g. 'a blue ball bounces at night'."),
+              strength: float = typer.Option(0.6, help="How far it may move from the input: 0 keeps it, 1 ignores it."),
+              *, gen: _Gen) -> None:
+    """Remix a video: same layout and motion, changed content."""
+    if not 0.0 <= strength <= 1.0:
+        raise TenkuError(f"--strength must be between 0 (keep the input) and 1 (ignore it), got {strength:g}")
+    clip, _ = _read_input(video, "video")
+    _run_mode(gen, "remixing", lambda pipe, cb: pipe.remix(prompt, video=clip, strength=strength, callback=cb, **gen.settings()),
+              inputs=[clip])
+
+
+@_mode_command("storyboard")
+def storyboard_cmd(board: Path = typer.Argument(..., help="board.json or .yaml: {\"seconds\": S, \"cards\": [{\"time\", \"prompt\", \"image\"}, ...]}"),
+                   prompt: str = typer.Option("", "--prompt", "-p", help="For cards without a prompt."), *, gen: _Gen) -> None:
+    """One continuous video through a storyboard's cards, in order."""
+    from tenku.modes import load_board
+
+    story = load_board(board)
+    settings = {**gen.settings(), "seconds": gen.seconds if gen.seconds is not None else story.seconds}
+    _run_mode(gen, "storyboard", lambda pipe, cb: pipe.storyboard(prompt or story.prompt, cards=story.cards, callback=cb, **settings))
+
+
+@_mode_command("image", default_out="out.png")
+def image_cmd(prompt: str = typer.Argument(..., help="What the image shows."), *, gen: _Gen) -> None:
+    """Generate an image (a one-frame video)."""
+    if gen.seconds is not None:
+        raise TenkuError("tenku image makes one frame; --seconds does not apply")
+    _run_mode(gen, "denoising", lambda pipe, cb: pipe.image(prompt, callback=cb, **gen.settings(seconds=False)))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ Notes are collected on the returned video (`video.notes`) and logged to the `ten
 Same seed, same video: the initial noise is drawn on the CPU from `torch.Generator().manual_seed(seed)` and then
 moved to the device, so a seed means the same noise on every machine (as diffusers' `randn_tensor` does).
 
-Later modes hold chosen latent frames clean or start part-way: image-to-video, extend and loop pass `known`
-latents with a `known_mask` over latent frames; remix passes `init` latents and `t_start` < 1 (SDEdit, Meng et
-al. 2022); storyboard/connect combine both. All reuse steps 2-5 through `_generate` and `decode`.
+The creative modes (tenku/modes.py) hold chosen latent frames clean or start part-way: image-to-video, extend,
+loop, connect and storyboard pass `known` latents with a `known_mask` over latent frames; remix passes `init` latents
+and `t_start` < 1 (SDEdit, Meng et al. 2022). All reuse steps 2-5 through `_generate` and `decode`. Videos longer
+than the model's window (`window_frames`) are made by rolling windows, each conditioned on the end of the last.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from tenku import modes
 from tenku.checkpoint import load_component, load_manifest, resolve_checkpoint
 from tenku.config import DiTConfig, FlowConfig, SampleConfig, TextConfig, VAEConfig, from_dict
 from tenku.errors import CheckpointError, PromptError, TenkuError
+from tenku.modes import Card
 from tenku.video import Video
 
 logger = logging.getLogger("tenku.pipeline")
@@ -152,14 +155,18 @@ class Pipeline:
     ) -> GeneratedVideo:
         """Generate a clip for `prompt`. `size` is (width, height); unset arguments take the checkpoint's defaults.
 
-        Returns a `GeneratedVideo`: frames uint8 (F, H, W, 3), fps, notes. `callback` is passed to the sampler and
-        called after every denoising step.
+        Returns a `GeneratedVideo`: frames uint8 (F, H, W, 3), fps, notes. `callback(step, total)` is called after
+        every denoising step; beyond one window (`window_frames`) it counts frames made instead, `total` the frames
+        to make, so `step / total * seconds` is the seconds done. These keywords are the `**gen` of every mode.
         """
         # 1. check inputs
         req = self.check_inputs(
             prompt, seconds=seconds, size=size, width=width, height=height, fps=fps, seed=seed, steps=steps,
             guidance=guidance, negative_prompt=negative_prompt,
         )
+        if req.frames > self.window_frames():  # steps 2-5, window by window (tenku/modes.py)
+            frames = np.concatenate(list(modes.generate_long(self, prompt, req, negative_prompt, callback)))
+            return self._video(frames, req, prompt)
         # 2. encode text
         text, mask, null_text, null_mask = self.encode_prompt(prompt, negative_prompt, req.notes)
         # 3. prepare latents
@@ -169,17 +176,103 @@ class Pipeline:
             text, mask, null_text, null_mask, noise, steps=req.steps, guidance=req.guidance, callback=callback
         )
         # 5. decode
-        frames = self.decode(latents)[0]
+        return self._video(self.decode(latents)[0], req, prompt)
+
+    def _video(self, frames: np.ndarray, req: "Request", prompt: str) -> GeneratedVideo:
         for note in req.notes:
             logger.info(note)
         comment = f"tenku: {prompt!r}, seed {req.seed}, {req.steps} steps, guidance {req.guidance:g}"
         return GeneratedVideo(frames=frames, fps=req.fps, comment=comment, notes=req.notes, prompt=prompt, seed=req.seed)
 
-    def check_inputs(self, prompt: str, *, seconds=None, size=None, width=None, height=None, fps=None, seed=None,
-                     steps=None, guidance=None, negative_prompt: str = "") -> "Request":
-        """Validate and resolve every argument (defaults from the checkpoint); adjusted values come with notes."""
+    @torch.no_grad()
+    def stream(self, prompt: str, **gen: Any) -> Iterator[np.ndarray]:
+        """`__call__` as uint8 frame chunks (n, H, W, 3), each yielded once final: a long video is never held whole,
+        only the next window's context. Keywords as `__call__`."""
+        callback = gen.pop("callback", None)
+        req = self.check_inputs(prompt, **gen)
+        if req.frames <= self.window_frames():
+            yield self(prompt, callback=callback, **gen).frames
+            return
+        yield from modes.generate_long(self, prompt, req, gen.get("negative_prompt") or "", callback)
+
+    def window_frames(self) -> int:
+        """The most frames denoised at once: `window_seconds` (else the training clip's `seconds`) at the
+        checkpoint's fps, as 4k + 1, and at least 9 (3 latent frames: context, new, a held end)."""
         d = self.defaults
-        if not isinstance(prompt, str) or not prompt.strip():
+        frames, _ = round_frames(d.window_seconds or d.seconds, d.fps)
+        return max(frames, 2 * self.vae.temporal_factor + 1)
+
+    # --- creative modes: thin wrappers over tenku/modes.py; `**gen` are `__call__`'s keywords ----------------------
+
+    @torch.no_grad()
+    def image_to_video(self, prompt: str, *, image: np.ndarray, **gen: Any) -> GeneratedVideo:
+        """Animate `image` (uint8 (H, W, 3), any size: centre-cropped to the target aspect and resized, with a
+        note): it is the first frame, held clean; the motion follows `prompt`."""
+        return modes.image_to_video(self, prompt, image, gen)
+
+    @torch.no_grad()
+    def extend(self, prompt: str = "", *, video: Video, seconds: float, backward: bool = False, **gen: Any) -> GeneratedVideo:
+        """The whole stitched video: `video` then `seconds` of continuation (backward: what came before, then
+        `video`). The input frames come back exactly (resampled to `fps` and fitted to the size first, with
+        notes); the new part is conditioned on the input's last (first) latent frames. An empty prompt continues
+        unconditionally."""
+        return modes.extend(self, prompt, video, seconds, backward, gen)
+
+    @torch.no_grad()
+    def loop(self, prompt: str = "", *, image: np.ndarray | None = None, video: Video | None = None,
+             **gen: Any) -> GeneratedVideo:
+        """A clip whose last frame flows into its first. Without `video`: `seconds` of clip (from `image` if given)
+        of which the last third is a bridge; with `video`: that video plus a bridge (`seconds` long, default a
+        third of it) from its end back to its start.
+
+        Why a bridge and not denoising with the latent window shifted circularly: the causal VAE's latent 0 is one
+        frame and every other latent four, so latent frames cannot be rotated. Bridging instead holds the clip's
+        end at the window's start and its first frames at the window's far end, the "both ends" pattern the
+        model was trained on (`RectifiedFlow.sample_conditions`)."""
+        return modes.loop(self, prompt, image, video, gen)
+
+    @torch.no_grad()
+    def connect(self, prompt: str = "", *, video: Video, end: Video, seconds: float, **gen: Any) -> GeneratedVideo:
+        """The transition only: `seconds` (a multiple of 4 frames) that start right after `video`'s last frame and
+        end right before `end`'s first, so video + transition + end plays as one clip."""
+        return modes.connect(self, prompt, video, end, seconds, gen)
+
+    @torch.no_grad()
+    def remix(self, prompt: str, *, video: Video, strength: float = 0.6, **gen: Any) -> GeneratedVideo:
+        """`video` with `prompt`'s content and the input's layout and motion (SDEdit, Meng et al. 2022): its latents
+        are noised to flow time `strength` and denoised with `prompt`. 0 returns the input (through the VAE), 1
+        ignores it. As long as the input; longer ones in rolling windows."""
+        return modes.remix(self, prompt, video, strength, gen)
+
+    edit = remix
+
+    @torch.no_grad()
+    def storyboard(self, prompt: str = "", *, shots: list[tuple[str, float]] | None = None,
+                   cards: list[Card] | None = None, image: np.ndarray | None = None, **gen: Any) -> GeneratedVideo:
+        """One continuous video through `cards` in order (each a time, a prompt and an optional image held as the
+        frame at that time; `tenku.modes.load_board` reads board.json/YAML), or through `shots` (prompt, seconds)
+        one after the other. `prompt` stands in for cards without one; `image` is the first card's picture.
+        Length: `seconds`, else the shots' total, else the last card's time plus the model's clip length."""
+        return modes.storyboard(self, prompt, shots, cards, image, gen)
+
+    @torch.no_grad()
+    def image(self, prompt: str, **gen: Any) -> GeneratedVideo:
+        """A one-frame video (save it as .png)."""
+        return modes.image(self, prompt, gen)
+
+    @torch.no_grad()
+    def variations(self, prompt: str, n: int, **gen: Any) -> list[GeneratedVideo]:
+        """n videos from seeds seed, seed + 1, ..., denoised `variation_batch` at a time."""
+        return modes.variations(self, prompt, n, gen)
+
+    # --- the steps, continued ------------------------------------------------------------------------------------
+
+    def check_inputs(self, prompt: str, *, seconds=None, size=None, width=None, height=None, fps=None, seed=None,
+                     steps=None, guidance=None, negative_prompt: str = "", require_prompt: bool = True) -> "Request":
+        """Validate and resolve every argument (defaults from the checkpoint); adjusted values come with notes.
+        require_prompt=False lets modes conditioned on a video (extend, loop, connect) run with no prompt."""
+        d = self.defaults
+        if not isinstance(prompt, str) or (require_prompt and not prompt.strip()):
             raise PromptError("the prompt is empty; describe the video, e.g. \"a red ball bounces on grass\"")
         if not isinstance(negative_prompt, str):
             raise PromptError(f"negative_prompt must be a string, got {type(negative_prompt).__name__}")
