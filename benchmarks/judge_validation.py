@@ -235,10 +235,26 @@ def validate(n: int, seed: int = 0, workers: int = 1, use_parser: bool | None = 
         use_parser = _parser_available()
     kinds = list(CORRUPTIONS)
     jobs = [(seed, i, kinds[i % len(kinds)], use_parser) for i in range(n)]
-    if workers > 1:
-        with Pool(workers) as pool:
-            return pool.map(run_case, jobs, chunksize=4)
-    return [run_case(j) for j in jobs]
+    t0, out = time.perf_counter(), []
+    with Pool(workers) if workers > 1 else _Serial() as pool:
+        for r in pool.imap(run_case, jobs, chunksize=4):
+            out.append(r)
+            if len(out) % 50 == 0 or len(out) == n:  # progress on stderr: a full run takes a while
+                print(f"{len(out)}/{n} clips, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return out
+
+
+class _Serial:
+    """`Pool`'s imap in this process, for --workers 1."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap(self, fn, jobs, chunksize=1):
+        return map(fn, jobs)
 
 
 def _parser_available() -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 
 from tenku.errors import PromptError, VideoError
 from tenku.world import track as tr
-from tenku.world.spec import GRAVITY, SIZES, ObjectQuery, PromptQuery
+from tenku.world.spec import GRAVITY, MAX_OBJECTS, SIZES, ObjectQuery, PromptQuery
 
 # --- thresholds (world units: metres, seconds) -----------------------------------------------------------------
 
@@ -36,12 +36,20 @@ MIN_TRACK_SHARE = 0.12  # an object is a track seen in at least this share of th
 CONTACT_M = 0.12  # a bottom within this of the ground touches it (plus 15% of the object's height)
 STILL_M = 0.3  # rest/spin: the object wanders less than this (plus a quarter of its height)
 MOVE_M = 0.3  # a direction is the sense of the first horizontal excursion this long
-THROW_VX = 1.4  # m/s sideways in the first arc: throws fly faster (2 m/s) than bounces drift (0.8 m/s)
+ELLIPSE_FILL = (0.72, 0.84)  # shape: a steady silhouette filling this share of its box is an (ellipse) ball
+TURN_FILL = 0.12  # a silhouette whose fill of its box swings by more than this over the clip is turning
+TURN_TAPER = 0.7  # ... or whose log top-to-bottom width ratio swings by more than this (a pyramid's apex turns)
+THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
 G_RANGE = (0.35, 2.5)  # free-flight acceleration, as a multiple of g, that passes
+LANDING_RISE = 0.08  # a landing: the bottom's height rises at least this much (m) on both sides of a minimum
 BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous apex height (restitution <= 1)
+REST_S = 0.5  # physics: an object still on the ground this long (s) is at rest ...
+LEAP_M = 0.3  # ... and must not rise more than this (m) above touching it unless something hits it
+TOUCH_M = 0.3  # physics: centres closer than the two half-sizes plus this (a frame's travel) may have collided
 SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
 AREA_JUMP = 0.45  # consistency: a frame-to-frame change of log-area beyond this (plus pixel slack) is a flicker
 NOISE_MAX = 12.0  # consistency: robust frame-to-frame background noise (CIELAB L) above this is drowned in noise
+MIN_FAINT_PIXELS = 3  # consistency: an object still shows in a frame with this many faint pixels where expected
 BG_JUMP = 8.0  # consistency: a background step above this many L units (and 4x the median step) is a jump
 
 
@@ -105,6 +113,8 @@ class Seen:
     open_view: np.ndarray  # (n,) bool: in the frame, apart from other objects and occluders, in one piece
     near_occluder: np.ndarray  # (n,) bool: next to an occluder, so possibly partly hidden
     clean: np.ndarray  # (n,) bool: open_view and of typical area: the sightings geometry is measured on
+    bottom_seen: np.ndarray  # (n,) bool: in the frame, in one piece and clear of occluders, so its bottom shows
+    cam_x: np.ndarray  # (n,) metres the camera has panned by at each sighting: x - cam_x is where it is on screen
     shape: str | None = None
     size: str | None = None
     size_m: float = 0.0
@@ -125,8 +135,9 @@ class Seen:
         }
 
 
-def _ground_row(clip: tr.Clip, classes: np.ndarray) -> float:
-    """The ground line in frame 0: the strongest row-to-row colour change near where `spec` puts it."""
+def _ground_row(clip: tr.Clip, classes: np.ndarray, zoom: float = 1.0) -> float:
+    """The ground line in frame 0: the strongest row-to-row colour change near where `spec` puts it, in a frame 0
+    zoomed in `zoom` times about its centre from the clip's widest view (a zoom-out clip opens close up)."""
     f, h, w = clip.shape
     frames = clip.lab[: min(f, 8)]
     bg = classes[: min(f, 8)] < 0
@@ -134,13 +145,26 @@ def _ground_row(clip: tr.Clip, classes: np.ndarray) -> float:
         [np.median(frames[:, r][bg[:, r]], axis=0) if bg[:, r].sum() > w // 4 else np.full(3, np.nan) for r in range(h)]
     )
     step = np.linalg.norm(rows[2:] - rows[:-2], axis=1)  # step[r - 1] straddles row r
-    expected = clip.ground_row
+    centre = (h - 1) / 2
+    expected = centre + (clip.ground_row - centre) * zoom
     lo, hi = int(expected - 0.12 * h), int(expected + 0.12 * h)
     best, best_step = expected, 10.0  # an edge weaker than 10 CIELAB units is no ground line
     for r in range(max(lo, 1), min(hi, h - 1)):
         if np.isfinite(step[r - 1]) and step[r - 1] > best_step:
             best, best_step = r, step[r - 1]
     return float(best)
+
+
+def _fringe(t: tr.Track, tracks: list[tr.Track]) -> bool:
+    """A track that always touches another colour and is much smaller than a track it lives beside is that
+    object's anti-aliased rim (a green ball against a maroon sky leaves a dark ring), not an object."""
+    if np.mean(t.series("touch") > 0) < 0.9:
+        return False
+    frames = set(t.frames.tolist())
+    return any(
+        u is not t and u.color != t.color and u.size >= 1.5 * t.size and len(frames & set(u.frames.tolist())) >= 0.9 * len(frames)
+        for u in tracks
+    )
 
 
 def _object_like(t: tr.Track) -> bool:
@@ -194,6 +218,8 @@ def _seen(clip: tr.Clip, cam: tr.Camera, ppm: float, ground: float, occluder: np
         open_view=open_view,
         near_occluder=near_occluder,
         clean=clean,
+        bottom_seen=~track.series("edge").astype(bool) & np.isfinite(track.series("fill")) & ~near_occluder,
+        cam_x=cam.tx[frame] / ppm,
     )
 
 
@@ -206,6 +232,7 @@ class Scene:
     camera: tr.Camera
     ground: float  # ground line in frame 0, working pixels from the top
     occluder: np.ndarray  # (F, h, w) bool: occluder-coloured pixels
+    faint: np.ndarray  # (F, h, w) int8: object colours under a looser test (`track.faint`), -1 for none
     fragments: int  # short-lived tracks left out of `objects` (flicker, noise)
 
 
@@ -217,16 +244,17 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     reach = max(1, int(np.ceil(1.0 / clip.scale)))
     blobs = tr.find_blobs(clip, classes, reach=reach + 1)
     gap = max(1.0, 0.02 * w)
-    blobs = [tr.merge_fragments(fb, gap) for fb in blobs]
+    blobs = [tr.merge_fragments(fb, gap, occluder[k]) for k, fb in enumerate(blobs)]
     max_step = 10.0 * clip.px_per_metre / clip.fps  # 10 m/s: faster than anything the world throws
     tracks = tr.link(blobs, w, max_step)
     min_frames = max(3, int(np.ceil(MIN_TRACK_SHARE * f)))
     kept = [t for t in tracks if len(t.blobs) >= min_frames and _object_like(t)]
+    kept = [t for t in kept if not _fringe(t, kept)]
     fragments = sum(1 for t in tracks if len(t.blobs) < min_frames and t.size >= 2.5)
     cam = tr.estimate_camera(clip, classes)
     if not cam.measured and camera_hint not in (None, "static"):
         cam = _nominal_camera(clip, camera_hint, cam)
-    ground = _ground_row(clip, classes)
+    ground = _ground_row(clip, classes, float(cam.s.max()))
     # occluders stand on the ground: occluder-coloured floors (the room's planks are brick-brown) are not occluders
     ground_t = cam.from_frame0(np.arange(f), ground)  # (F,) the ground row in each frame
     occluder &= np.arange(h)[None, :, None] < (ground_t - 1.0)[:, None, None]
@@ -238,10 +266,29 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
         picks = picks[np.linspace(0, len(picks) - 1, min(len(picks), SILHOUETTES)).round().astype(int)] if len(picks) else picks
         s.silhouettes = [b for b in (tr.silhouette(clip, s.track.blobs[k]) for k in picks) if b is not None]
         s.shape = classify_shape(s)
-        s.size_m = float(np.median(s.height[s.clean])) if s.clean.any() else float(np.median(s.height))
+        s.size_m = _size_from_area(s, clip, cam, ppm) or (
+            float(np.median(s.height[s.clean])) if s.clean.any() else float(np.median(s.height))
+        )
         s.size = min(SIZES, key=lambda k: abs(np.log(SIZES[k] / max(s.size_m, 1e-3))))
         s.motion = classify_motion(s)
-    return Scene(clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, fragments=fragments)
+    return Scene(
+        clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=tr.faint(clip), fragments=fragments
+    )
+
+
+# silhouette area over the square of the object's size (`physics.outline`): a disc, the cube's oblique hexagon,
+# the pyramid's triangle, the cylinder's box with elliptical rims
+AREA_FACTOR = {"ball": np.pi / 4, "cube": 1 - 0.22**2, "pyramid": 0.5, "cylinder": 0.7 * 0.8 + np.pi * 0.35 * 0.1}
+
+
+def _size_from_area(s: Seen, clip: tr.Clip, cam: tr.Camera, ppm: float) -> float | None:
+    """The object's size (m) from its silhouettes' area and its shape, or None without both. Area, unlike height,
+    is unbiased by anti-aliasing: a pyramid's thin apex, lost at low resolution, holds little of it."""
+    if s.shape is None or not s.silhouettes:
+        return None
+    # zoomed pixels -> input pixels -> working pixels -> frame-0 working pixels -> square metres
+    areas = [b.area * b.px**2 / clip.scale**2 * cam.s[b.frame] ** 2 / ppm**2 for b in s.silhouettes]
+    return float(np.sqrt(np.median(areas) / AREA_FACTOR[s.shape]))
 
 
 # --- shape -----------------------------------------------------------------------------------------------------
@@ -260,6 +307,11 @@ def classify_shape(s: Seen) -> str | None:
         return "pyramid"
     if compact > 0.7:
         return "ball"
+    # an ellipse fills pi/4 of its box however the frame was stretched, and keeps doing so while it turns: a ball
+    # in a video resized to another aspect ratio (boxes fill ~0.95 of theirs, a turning box swings)
+    fills = [b.fill for b in blobs]
+    if len(blobs) >= 3 and ELLIPSE_FILL[0] <= fill <= ELLIPSE_FILL[1] and np.ptp(fills) < TURN_FILL:
+        return "ball"
     return "cylinder" if elong < 0.8 else "cube"
 
 
@@ -274,27 +326,68 @@ def _contact(s: Seen) -> float:
 def flights(s: Seen) -> list[np.ndarray]:
     """Free flights: indices into the clean sightings, one array per airborne arc, in time order.
 
-    A flight is cut at gaps and at local minima of the bottom's height: a ballistic arc is concave, so every minimum
-    is a landing, even when the frames miss the instant of contact. The minimum's own sample is left out of both
-    neighbouring arcs (it may lie on either side of the bounce)."""
+    A flight is cut at gaps, at samples on the ground and at landings, the local minima of the bottom's height: a
+    ballistic arc is concave, so every minimum is a landing, even when the frames miss the instant of contact. A
+    minimum may be a run of equal heights (a clip converted to a higher frame rate repeats frames), and it counts
+    only when the heights on both sides rise above it by `LANDING_RISE`, so a repeated apex or a pixel of jitter does
+    not cut an arc in two. Cut samples belong to neither neighbouring arc (a minimum may lie on either side of the
+    bounce)."""
     idx = np.flatnonzero(s.clean)
     b, frames = s.bottom[idx], s.frame[idx]
     out = []
     for i, j in _runs(frames, np.ones(len(idx), bool)):
         seg = b[i : j + 1]
-        minima = [k for k in range(1, len(seg) - 1) if seg[k] <= seg[k - 1] and seg[k] <= seg[k + 1]]
-        cuts = [-1] + minima + [len(seg)]
-        for lo, hi in zip(cuts, cuts[1:]):
-            arc = np.arange(i + lo + 1, i + hi)
-            if arc.size >= 2 and b[arc].max() > _contact(s):
+        cut = seg < 0.5 * _contact(s)
+        for lo, hi in _landings(seg):
+            cut[lo : hi + 1] = True
+        for lo, hi in _runs(np.arange(len(seg)), ~cut):
+            arc = np.arange(i + lo, i + hi + 1)
+            if b[arc].max() > _contact(s) + LANDING_RISE:  # a rolling object's bottom jitters by less
                 out.append(idx[arc])
+    return out
+
+
+def hops(s: Seen) -> list[np.ndarray]:
+    """Airborne stretches between landings over every sighting where the object's bottom shows (`bottom_seen`), as
+    indices into the track: coarser than `flights` (a stretch may span frames where it was out of view), enough to
+    compare how high successive bounces go."""
+    idx = np.flatnonzero(s.bottom_seen)
+    if idx.size < 3:
+        return []
+    b = s.bottom[idx]
+    cut = b < 0.5 * _contact(s)
+    for lo, hi in _landings(b):
+        cut[lo : hi + 1] = True
+    return [idx[lo : hi + 1] for lo, hi in _runs(np.arange(len(b)), ~cut) if b[lo : hi + 1].max() > _contact(s)]
+
+
+def _landings(seg: np.ndarray) -> list[tuple[int, int]]:
+    """Runs (first, last) of equal heights lower than the heights on both sides, where each side rises at least
+    `LANDING_RISE` above the run before it falls below it again."""
+    starts = np.flatnonzero(np.r_[True, np.abs(np.diff(seg)) > 1e-9])  # collapse repeated heights
+    ends = np.r_[starts[1:] - 1, len(seg) - 1]
+    v = seg[starts]
+    out = []
+    for k in range(1, len(v) - 1):
+        if not (v[k] < v[k - 1] and v[k] < v[k + 1]):
+            continue
+        rise = []
+        for side in (v[k - 1 :: -1], v[k + 1 :]):
+            lower = np.flatnonzero(side < v[k])
+            rise.append(side[: lower[0] if lower.size else len(side)].max() - v[k])
+        if min(rise) >= LANDING_RISE:
+            out.append((int(starts[k]), int(ends[k])))
     return out
 
 
 def _rotates(s: Seen) -> bool | None:
     """Whether the silhouette turns (its fill of the box swings); None for balls, whose outline never changes."""
-    if s.shape == "ball":
+    if s.shape in ("ball", None):  # a ball's outline never changes; an unknown shape's may not either
         return None
+    if len(s.silhouettes) >= 4:  # the zoomed mattes: smooth outlines even for a few-pixel object
+        fill = np.array([b.fill for b in s.silhouettes])
+        taper = np.log(np.array([b.taper for b in s.silhouettes]))  # a turning triangle fills its box alike
+        return bool(np.ptp(fill) > TURN_FILL or np.ptp(taper) > TURN_TAPER)
     fill = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
     return bool(fill.size >= 4 and np.ptp(np.percentile(fill, [10, 90])) > 0.1)
 
@@ -309,14 +402,17 @@ def classify_motion(s: Seen) -> str:
 
 def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
     """Whether the track shows `motion`, with the measurement that decided it."""
+    # heights from clean sightings (an occluder hides an object's bottom); for a motion that travels, distances
+    # from all of them (a partly hidden object's centre is off by a fraction of its size, not by metres)
     c = s.clean if s.clean.sum() >= 3 else np.ones_like(s.clean)
-    x, b, t = s.x[c], s.bottom[c], s.t[c]
+    x, b, t = (s.x[c] if motion in ("rest", "spin") else s.x), s.bottom[c], s.t[c]
     on_ground = (b < _contact(s)).mean()
     spread = max(np.ptp(x), np.ptp(b))
     still = spread < STILL_M + 0.25 * s.size_m
     if motion in ("rest", "spin"):
         turning = _rotates(s)
-        ok = still and on_ground > 0.8 and turning in (None, motion == "spin")
+        # a turning shape stands on a corner that anti-aliasing thins away at low resolution: less contact seen
+        ok = still and on_ground > (0.6 if motion == "spin" else 0.8) and turning in (None, motion == "spin")
         how = {None: "", True: ", turning", False: ", not turning"}[turning]
         return bool(ok), f"wanders {spread:.2f} m{how}"
     if still:
@@ -329,7 +425,7 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         ok = rise > 0.25 and (b[len(b) // 4 :] > _contact(s)).all()
         return bool(ok), f"rises at {rise:.2f} m/s"
     if motion == "orbit":
-        ok, why = _circles(x, b + s.size_m / 2)
+        ok, why = _circles(s.x, s.bottom + s.size_m / 2)  # every sighting: the circle is metres wide
         return ok, f"circle fit: {why}"
     arcs = flights(s)
     if not arcs:
@@ -342,10 +438,13 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         ok = first[0] == np.flatnonzero(s.clean)[0] and b0[0] > 0.8 and b0[0] >= b0.max() - 0.1 and landings >= 1
         return bool(ok), f"starts {b0[0]:.2f} m up, lands {landings} times"
     tf = s.t[first]
-    vx = abs(np.polyfit(tf, s.x[first], 1)[0]) if first.size >= 2 else 0.0
-    if motion == "bounce":
-        ok = len(arcs) >= 2 and vx < THROW_VX
-        return bool(ok), f"{len(arcs)} arcs, first at {vx:.2f} m/s sideways"
+    # sideways speed on screen: the world's scenes keep a bounce slower than a throw as the viewer sees it, also
+    # under a pan (a bounce heading the pan's way gets the pan's speed on top)
+    vx = abs(np.polyfit(tf, s.x[first] - s.cam_x[first], 1)[0]) if first.size >= 2 else 0.0
+    if motion == "bounce":  # hops count bounces seen between other objects too
+        n = max(len(arcs), len(hops(s)))
+        ok = n >= 2 and vx < THROW_VX
+        return bool(ok), f"{n} arcs, first at {vx:.2f} m/s sideways"
     if motion == "throw":
         ok = vx >= THROW_VX and b0.max() > 0.5
         return bool(ok), f"first arc at {vx:.2f} m/s sideways, {b0.max():.2f} m high"
@@ -379,24 +478,55 @@ def _fits(q: ObjectQuery, s: Seen) -> tuple[float, list[str]]:
     return 1.0 - len(misses) / len(named), misses
 
 
+def _join(notes: list[str], keep: int = 4) -> str:
+    """The first `keep` findings of a criterion, then how many more there were (a noise clip has dozens)."""
+    if len(notes) <= keep:
+        return "; ".join(notes)
+    return "; ".join(notes[:keep]) + f"; and {len(notes) - keep} more"
+
+
 def _describe(q: ObjectQuery) -> str:
     return " ".join(v for v in (q.size, q.color, q.shape or "object") if v)
 
 
+def _moves_as(q: ObjectQuery, s: Seen) -> int:
+    """How many of the query's motion and direction words the object shows: breaks ties between objects that look
+    alike ("a red ball bounces left and a red ball rolls right" pairs each ball with its own motion)."""
+    n = 0
+    if q.motion is not None:
+        n += motion_matches(s, q.motion)[0]
+    if q.direction not in (None, "none"):
+        n += direction_of(s)[0] == q.direction
+    return n
+
+
 def match_objects(query: PromptQuery, objects: list[Seen]) -> list[tuple[float, Seen | None, list[str]]]:
-    """Pair each prompted object with a distinct found one, maximising full matches, then partial ones.
-    Returns, per prompted object, (share of attributes matched, the object or None, misses)."""
-    n_q, n_s = len(query.objects), len(objects)
+    """Pair each prompted object with a distinct found one, maximising full matches, then partial ones, then
+    agreement in motion. Returns, per prompted object, (share of attributes matched, the object or None, misses).
+
+    An optimal pairing gives each prompted object one of its n best candidates (n prompted objects: a better one
+    left unused could replace a worse one without lowering any term), so the search runs over those alone: at most
+    5^4 pairings, however many objects a real video shows."""
+    n_q = len(query.objects)
     fit = [[_fits(q, s) for s in objects] for q in query.objects]
-    best, best_key = None, None
-    for perm in itertools.permutations(range(n_s + n_q), n_q):  # indices >= n_s mean "no object"
-        scores = [fit[i][j][0] if j < n_s else 0.0 for i, j in enumerate(perm)]
-        key = (sum(v == 1.0 for v in scores), sum(scores))
+    moves = [[_moves_as(q, s) for s in objects] for q in query.objects]
+    cands = [
+        sorted(range(len(objects)), key=lambda j: (fit[i][j][0], moves[i][j]), reverse=True)[:n_q] + [None]
+        for i in range(n_q)
+    ]
+    best, best_key = [None] * n_q, None
+    for combo in itertools.product(*cands):
+        used = [j for j in combo if j is not None]
+        if len(used) != len(set(used)):
+            continue
+        scores = [fit[i][j][0] if j is not None else 0.0 for i, j in enumerate(combo)]
+        agree = sum(moves[i][j] for i, j in enumerate(combo) if j is not None)
+        key = (sum(v == 1.0 for v in scores), sum(scores), agree)
         if best_key is None or key > best_key:
-            best, best_key = perm, key
+            best, best_key = combo, key
     out = []
-    for i, j in enumerate(best or ()):
-        if j < n_s:
+    for i, j in enumerate(best):
+        if j is not None:
             out.append((fit[i][j][0], objects[j], fit[i][j][1]))
         else:
             out.append((0.0, None, ["not found"]))
@@ -426,7 +556,7 @@ def judge_objects(query: PromptQuery, scene: Scene, matches) -> Criterion:
     score = float(np.mean(scores)) * (1.0 if count_ok else 0.5)
     passed = all(v == 1.0 for v in scores) and count_ok
     found = ", ".join(f"{s.size} {s.color} {s.shape or '?'}" for s in scene.objects) or "nothing"
-    return Criterion("objects", passed, score, "; ".join(notes) if notes else f"found {found}")
+    return Criterion("objects", passed, score, _join(notes) if notes else f"found {found}")
 
 
 def _max_alive(objects: list[Seen]) -> int:
@@ -441,8 +571,8 @@ def _max_alive(objects: list[Seen]) -> int:
 
 def direction_of(s: Seen) -> tuple[str, float]:
     """The sense of the first clear horizontal excursion from the start ('left'/'right'), or 'none'."""
-    x = s.x[s.clean] if s.clean.sum() >= 3 else s.x
-    start = np.median(x[:2])
+    x = s.x[s.clean] if s.clean.sum() >= max(3, 0.6 * len(s.clean)) else s.x
+    start = x[0]  # not a median with the next sighting: a fast object has moved on by then
     away = np.flatnonzero(np.abs(x - start) >= MOVE_M)
     if away.size == 0:
         return "none", float(np.ptp(x))
@@ -484,7 +614,7 @@ def judge_motion(query: PromptQuery, scene: Scene, matches) -> Criterion:
     if not scores:
         return Criterion("motion", True, 1.0, "the prompt names no motion: nothing to check")
     passed = all(v == 1.0 for v in scores)
-    return Criterion("motion", passed, float(np.mean(scores)), "; ".join(notes) if notes else "as prompted")
+    return Criterion("motion", passed, float(np.mean(scores)), _join(notes) if notes else "as prompted")
 
 
 def camera_motion(cam: tr.Camera, clip: tr.Clip) -> str | None:
@@ -533,22 +663,51 @@ def judge_physics(query: PromptQuery, scene: Scene, matches) -> Criterion:
             if not (-hi * GRAVITY <= acc <= -lo * GRAVITY):
                 notes.append(f"{name} falls at {-acc:.1f} m/s^2 in free flight (g is {GRAVITY})")
                 penalties.append(min(1.0, abs(np.log(max(-acc, 0.1) / GRAVITY))))
-        # 3. bounces lose height: an arc's top is at most the previous top (plus what frames and pixels can miss)
+        # 3. bounces lose height: a hop's top is at most the previous top (plus what frames and pixels can miss)
         slack = GRAVITY * dt * dt / 8 + 0.05 + 0.1 * s.size_m
-        for a0, a1 in zip(arcs, arcs[1:]):
-            between = s.frame[a0[-1]] + 1, s.frame[a1[0]]
-            seen_between = np.isin(np.arange(*between), s.frame[s.clean]).all()
-            if not seen_between or _interacts(s, scene.objects, s.t[a0[0]], s.t[a1[-1]]):
-                continue  # hidden in between, or knocked by another object
-            before, after = s.bottom[a0].max(), s.bottom[a1].max()
+        seen = set(s.frame[s.bottom_seen].tolist())
+        hs = hops(s)
+        for h0, h1 in zip(hs, hs[1:]):
+            top = h0[np.argmax(s.bottom[h0])]
+            if not {s.frame[top] - 1, s.frame[top] + 1} <= seen:
+                continue  # the earlier top was not seen from both sides: it may have been higher
+            if _interacts(s, scene.objects, s.t[top], s.t[h1[np.argmax(s.bottom[h1])]]):
+                continue  # knocked by another object
+            before, after = s.bottom[h0].max(), s.bottom[h1].max()
             if after > BOUNCE_GAIN * (before + slack) and after - before > 0.15:
                 notes.append(f"{name} bounces higher ({before:.2f} m then {after:.2f} m)")
                 penalties.append(min(1.0, (after - before) / max(before, 0.1)))
                 break
+        # 4. nothing at rest leaves the ground on its own (a dropped object's clip played backwards does)
+        jump = _jumps_from_rest(s, scene.objects)
+        if jump is not None:
+            notes.append(f"{name} rests on the ground, then leaps {jump[1]:.2f} m up at {jump[0]:.1f} s untouched")
+            penalties.append(0.5)
     score = float(np.clip(1.0 - sum(penalties), 0.0, 1.0))
     if not scene.objects:
         return Criterion("physics", True, 1.0, "no objects to judge")
-    return Criterion("physics", not notes, score, "; ".join(notes) if notes else "falls, bounces and rests plausibly")
+    return Criterion("physics", not notes, score, _join(notes) if notes else "falls, bounces and rests plausibly")
+
+
+def _jumps_from_rest(s: Seen, objects: list[Seen]) -> tuple[float, float] | None:
+    """(time, height) when an object that lay still on the ground for `REST_S` leaves it by more than `LEAP_M`
+    with nothing near it; None otherwise."""
+    idx = np.flatnonzero(s.bottom_seen)
+    if idx.size < 4:
+        return None
+    b, x, t = s.bottom[idx], s.x[idx], s.t[idx]
+    low = b < _contact(s)
+    start = None  # first sighting of the current stretch on the ground
+    for k in range(len(idx)):
+        if low[k]:
+            start = k if start is None else start
+            continue
+        if start is not None and t[k - 1] - t[start] >= REST_S and np.ptp(x[start:k]) < STILL_M:
+            later = np.flatnonzero(b[k:] > _contact(s) + LEAP_M)
+            if later.size and not _interacts(s, objects, t[k - 1], t[k] + 0.25):  # a push would come at take-off
+                return float(t[k]), float(b[k + later[0]])
+        start = None
+    return None
 
 
 def _runs(frames: np.ndarray, mask: np.ndarray) -> list[tuple[int, int]]:
@@ -574,7 +733,7 @@ def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float) -> bool:
             j = np.flatnonzero(o.frame == s.frame[k])
             if j.size:
                 d = np.hypot(o.x[j[0]] - s.x[k], (o.bottom[j[0]] + o.size_m / 2) - (s.bottom[k] + s.size_m / 2))
-                if d < 0.75 * (o.size_m + s.size_m):
+                if d < 0.5 * (o.size_m + s.size_m) + TOUCH_M:
                     return True
     return False
 
@@ -600,6 +759,8 @@ def judge_consistency(scene: Scene) -> Criterion:
         for end, blob, k in (("appears", blobs[0], 0), ("vanishes", blobs[-1], len(blobs) - 1)):
             if (end == "appears" and blob.frame == 0) or (end == "vanishes" and blob.frame == f - 1):
                 continue
+            if _faint_follow(scene, s, k, -1 if end == "appears" else 1) in (0, f - 1):
+                continue  # still there, faintly, to the clip's start or end: video coding washed out a small object
             if _hidden_edge(s, k):
                 if end == "vanishes" and s.near_occluder[k] and _should_be_back(s, f * dt):
                     notes.append(f"{name} goes behind an occluder at {s.t[k]:.1f} s and never comes back")
@@ -609,7 +770,7 @@ def judge_consistency(scene: Scene) -> Criterion:
             penalties.append(0.5)
         # a gap inside the track: fine behind something, not in the open
         for k in np.flatnonzero(np.diff(s.frame) > 1):
-            if not (_hidden_edge(s, k) or _hidden_edge(s, k + 1)):
+            if not (_hidden_edge(s, k) or _hidden_edge(s, k + 1) or _faint_between(scene, s, k)):
                 notes.append(f"{name} blinks out at {s.t[k]:.1f} s")
                 penalties.append(0.25)
         # 3. size and colour hold from frame to frame
@@ -632,7 +793,58 @@ def judge_consistency(scene: Scene) -> Criterion:
         notes.append(f"{scene.fragments} short-lived blobs flicker in and out")
         penalties.append(0.5)
     score = float(np.clip(1.0 - sum(penalties), 0.0, 1.0))
-    return Criterion("consistency", not notes, score, "; ".join(notes) if notes else "steady")
+    return Criterion("consistency", not notes, score, _join(notes) if notes else "steady")
+
+
+def _faint_at(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: float, frame: int):
+    """The centre (x, y) of the faint pixels of `color` in the box cx +- hw, cy +- hh of `frame`, or None."""
+    _, h, w = scene.faint.shape
+    x0, x1 = int(np.clip(np.floor(cx - hw), 0, w - 1)), int(np.clip(np.ceil(cx + hw), 0, w - 1))
+    y0, y1 = int(np.clip(np.floor(cy - hh), 0, h - 1)), int(np.clip(np.ceil(cy + hh), 0, h - 1))
+    ys, xs = np.nonzero(scene.faint[frame, y0 : y1 + 1, x0 : x1 + 1] == color)
+    if xs.size < MIN_FAINT_PIXELS:
+        return None
+    return x0 + xs.mean(), y0 + ys.mean()
+
+
+def _faint_box(b: tr.Blob, speed: float = 0.0) -> tuple[float, float]:
+    """Half-width and half-height of the window searched for a blob's faint self: its box, half its size and its
+    per-frame speed more on each side."""
+    pad = max(2.0, 0.5 * max(b.width, b.height)) + speed
+    return b.width / 2 + pad, b.height / 2 + pad
+
+
+def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> int:
+    """From sighting k, follow the object's faint pixels frame by frame (step +1: forwards, -1: backwards) at its
+    last velocity; the last frame where it still shows."""
+    blobs = s.track.blobs
+    b = blobs[k]
+    j = k - step
+    vx = vy = 0.0
+    if 0 <= j < len(blobs):
+        n = b.frame - blobs[j].frame
+        vx, vy = (b.cx - blobs[j].cx) / n, (b.cy - blobs[j].cy) / n
+    hw, hh = _faint_box(b, np.hypot(vx, vy))
+    g, cx, cy = b.frame, b.cx, b.cy
+    while 0 <= g + step < scene.faint.shape[0]:
+        found = _faint_at(scene, s.track.color, cx + vx * step, cy + vy * step, hw, hh, g + step)
+        if found is None:
+            break
+        cx, cy = found
+        g += step
+    return g
+
+
+def _faint_between(scene: Scene, s: Seen, k: int) -> bool:
+    """Whether the object shows faintly in every frame of the gap between sightings k and k + 1."""
+    a, b = s.track.blobs[k], s.track.blobs[k + 1]
+    n = b.frame - a.frame
+    hw, hh = _faint_box(a if a.area >= b.area else b, np.hypot(b.cx - a.cx, b.cy - a.cy) / n)
+    for g in range(a.frame + 1, b.frame):
+        u = (g - a.frame) / n
+        if _faint_at(scene, s.track.color, a.cx + u * (b.cx - a.cx), a.cy + u * (b.cy - a.cy), hw, hh, g) is None:
+            return False
+    return True
 
 
 def _hidden_edge(s: Seen, k: int) -> bool:
@@ -690,12 +902,18 @@ def judge_query(frames: np.ndarray, fps: float, query: PromptQuery, prompt: str 
 
 
 def parse(prompt: str) -> PromptQuery:
-    """The prompt as the world reads it; a prompt naming nothing the world knows is a `PromptError`."""
-    from tenku.world.parse import parse_prompt
+    """The prompt as the world reads it. A `PromptError` for an empty prompt, for words the world does not know
+    (named, as `tenku world` names them: judging "a teal ball" as "a ball" would pass videos that miss the point)
+    and for a prompt naming nothing the world knows."""
+    from tenku.world.parse import _unknown_message, parse_prompt
 
     if not prompt or not prompt.strip():
         raise PromptError("the prompt is empty; describe the scene, e.g. 'a red ball bounces on grass'")
     query = parse_prompt(prompt)
+    if query.unknown_words and (query.objects or query.setting or query.camera or query.occluder):
+        raise PromptError(_unknown_message(query.unknown_words))
+    if len(query.objects) > MAX_OBJECTS:
+        raise PromptError(f"the prompt asks for {len(query.objects)} objects; the world holds at most {MAX_OBJECTS}")
     if not (query.objects or query.setting or query.camera or query.occluder):
         unknown = f" (unknown words: {', '.join(query.unknown_words)})" if query.unknown_words else ""
         raise PromptError(f"the prompt names nothing the world knows{unknown}; name an object, e.g. 'a red ball'")

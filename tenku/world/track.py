@@ -42,6 +42,12 @@ MAX_FRAMES = 240  # longer clips are subsampled in time by an integer stride
 COLOR_TOLERANCE = 28.0  # max CIE76 distance from an object colour's nearest shaded variant (H.264 stays inside)
 FRINGE_TOUCH = 0.5  # a thin component with more of its pixels next to another colour is an edge fringe
 OCCLUDER_TOLERANCE = 15.0  # max CIE76 distance from an occluder colour for an occluder pixel
+# camera: the least horizontal texture (mean squared L gradient per pixel) that pins a pan down. The settings' empty
+# backgrounds measure 0.0105 (beach, zooming) to 6.6 (stars); the plain studio measures 0, and objects' contact
+# shadows and rims lift it to ~0.007, which the registration then follows as if the camera moved
+MIN_TEXTURE = 0.009
+MOVE_GAIN = 1.25  # camera: a measured move must leave this many times less background change than no move
+ZOOM_MIN = 0.08  # a camera whose scale changes by more than this (log) over the clip zooms; else it may pan
 MIN_BLOB_PIXELS = 3  # smaller components are noise or anti-aliasing fringes
 
 
@@ -105,6 +111,13 @@ def references() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _REFS["object"], _REFS["background"], _REFS["occluder"]
 
 
+def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared distances (n, m) between rows of a (n, 3) and b (m, 3), as |a|^2 - 2 a.b + |b|^2: one matrix
+    product instead of an (n, m, 3) difference (natural footage has tens of thousands of distinct colours)."""
+    b = b.astype(np.float64)
+    return np.maximum((a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None], 0.0)
+
+
 def color_distances(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint8 sRGB (..., 3) -> CIE76 distance to each object colour's nearest shaded variant (..., 10), to the
     nearest known background colour (...) and to the nearest occluder colour (...). Computed once per distinct colour
@@ -120,11 +133,10 @@ def color_distances(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     d_occ = np.empty(len(uniq), np.float32)
     flat_obj = obj.reshape(-1, 3)
     for i in range(0, len(uniq), 4096):
-        chunk = lab[i : i + 4096]
-        d = ((chunk[:, None, :] - flat_obj[None]) ** 2).sum(-1).reshape(len(chunk), *obj.shape[:2])
-        d_obj[i : i + 4096] = np.sqrt(d.min(-1))
-        d_bg[i : i + 4096] = np.sqrt(((chunk[:, None, :] - bg[None]) ** 2).sum(-1).min(-1))
-        d_occ[i : i + 4096] = np.sqrt(((chunk[:, None, :] - occ[None]) ** 2).sum(-1).min(-1))
+        chunk = lab[i : i + 4096].astype(np.float64)
+        d_obj[i : i + 4096] = np.sqrt(_sq_dist(chunk, flat_obj).reshape(len(chunk), *obj.shape[:2]).min(-1))
+        d_bg[i : i + 4096] = np.sqrt(_sq_dist(chunk, bg).min(-1))
+        d_occ[i : i + 4096] = np.sqrt(_sq_dist(chunk, occ).min(-1))
     shape = codes.shape
     return d_obj[inv].reshape(*shape, -1), d_bg[inv].reshape(shape), d_occ[inv].reshape(shape)
 
@@ -159,6 +171,21 @@ class Clip:
         return self.lab.shape[1] * (1.0 - GROUND_FRACTION)
 
 
+def _box_downscale(frames: np.ndarray, k: int) -> np.ndarray:
+    """uint8 (F, H, W, 3) -> uint8 (F, H // k, W // k, 3), averaging light (not gamma-coded values) over k x k
+    boxes, a few frames at a time so a long HD clip never needs its float copy in memory."""
+    f, h, w, _ = frames.shape
+    hh, ww = h // k, w // k
+    out = np.empty((f, hh, ww, 3), np.uint8)
+    step = max(1, 2**22 // (hh * k * ww * k))
+    for i in range(0, f, step):
+        lin = _LINEAR[frames[i : i + step, : hh * k, : ww * k]]  # (n, hh k, ww k, 3) float32
+        n = lin.shape[0]
+        lin = lin.reshape(n, hh, k, ww * k, 3).sum(axis=2).reshape(n, hh, ww, k, 3).sum(axis=3)
+        out[i : i + n] = _linear_to_srgb8(lin / (k * k))
+    return out
+
+
 def prepare(frames: np.ndarray, fps: float) -> Clip:
     """uint8 (F, H, W, 3) -> `Clip` about `WORK_WIDTH` px wide, at most `MAX_FRAMES` frames.
 
@@ -172,9 +199,7 @@ def prepare(frames: np.ndarray, fps: float) -> Clip:
     scale = 1.0
     k = max(1, w // WORK_WIDTH)
     if k > 1:
-        hh, ww = h // k, w // k
-        lin = _LINEAR[frames[:, : hh * k, : ww * k]]  # average light, not gamma-coded values
-        frames = _linear_to_srgb8(lin.reshape(frames.shape[0], hh, k, ww, k, 3).mean(axis=(2, 4)))
+        frames = _box_downscale(frames, k)
         scale = float(k)
     elif w < WORK_WIDTH:
         from PIL import Image
@@ -218,6 +243,20 @@ def segment(clip: Clip, use_median: bool = True) -> tuple[np.ndarray, np.ndarray
     return classes, occluder
 
 
+FAINT_MARGIN = 8.0  # a faint pixel may lie this much (CIE76) nearer a background colour than its object colour
+
+
+def faint(clip: Clip) -> np.ndarray:
+    """Per-pixel object colour under a looser test than `segment`'s, int8 (F, h, w), -1 for none: the nearest
+    object colour within `COLOR_TOLERANCE`, up to `FAINT_MARGIN` nearer a known background colour, no fringe
+    removal. A small object washed out by video coding in one frame still shows here; an erased one does not
+    (every background colour lies `spec.MIN_DELTA_E` from every object colour). Only consulted near a track."""
+    d_obj, d_bg, _ = color_distances(clip.rgb)
+    best = d_obj.argmin(-1)
+    d_best = np.take_along_axis(d_obj, best[..., None], -1)[..., 0]
+    return np.where((d_best < COLOR_TOLERANCE) & (d_best < d_bg + FAINT_MARGIN), best, -1).astype(np.int8)
+
+
 def _neighbourhood(classes: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
     """bool (F, h, w) twice: some pixel within `reach` (chessboard distance) holds a different non-negative class;
     every pixel within `reach` holds the same class (the pixel survives an erosion by `reach`)."""
@@ -240,21 +279,38 @@ def drop_fringes(
     with what lies behind it into a third colour (a gray ring round a black ball on a light backdrop). A fringe has
     most of its pixels (> `max_touch`) within `reach` pixels of another class and no pixel deeper than `reach`
     inside itself (`reach` grows with the upsampling, which widens fringes). Lines without a pixel 1 deep inside
-    them go too: anti-aliased edges between background colours. Returns a cleaned copy."""
+    them go too: anti-aliased edges between background colours. Only neighbours at least half the component's
+    size count as touching it: a small object ringed by specks of mixed colour (a white ball on dark ground) is
+    the object, not their fringe. Returns a cleaned copy."""
     labels, n = label_components(classes)
     if n == 0:
         return classes.copy()
     sel = labels >= 0
     lab_id = labels[sel]
     area = np.bincount(lab_id, minlength=n)
-    other, inner = _neighbourhood(classes, reach)
-    touch = np.bincount(lab_id, other[sel], n) / area
+    _, inner = _neighbourhood(classes, reach)
+    touch = np.bincount(lab_id, _touches_larger(classes, np.where(sel, area[labels], 0), reach)[sel], n) / area
     core = np.bincount(lab_id, inner[sel], n)
     solid = np.bincount(lab_id, _neighbourhood(classes, 1)[1][sel], n) if reach > 1 else core
     # specks; lines too thin for a 3x3 core (an anti-aliased wall top); fringes
     bad = (area < min_pixels) | (solid == 0) | ((touch > max_touch) & (core == 0))
     out = classes.copy()
     out[sel] = np.where(bad[lab_id], -1, classes[sel])
+    return out
+
+
+def _touches_larger(classes: np.ndarray, area: np.ndarray, reach: int) -> np.ndarray:
+    """bool (F, h, w): a pixel of another non-negative class, whose component has at least half the area of this
+    pixel's component, lies within `reach` (chessboard distance). `area` (F, h, w): each pixel's component area."""
+    f, h, w = classes.shape
+    out = np.zeros(classes.shape, bool)
+    pad_c = np.pad(classes, ((0, 0), (reach, reach), (reach, reach)), constant_values=-1)
+    pad_a = np.pad(area, ((0, 0), (reach, reach), (reach, reach)))
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            nb = pad_c[:, reach + dy : reach + dy + h, reach + dx : reach + dx + w]
+            nb_area = pad_a[:, reach + dy : reach + dy + h, reach + dx : reach + dx + w]
+            out |= (nb >= 0) & (nb != classes) & (2 * nb_area >= area)
     return out
 
 
@@ -406,8 +462,14 @@ def find_blobs(clip: Clip, classes: np.ndarray, min_pixels: int = MIN_BLOB_PIXEL
 
 
 def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
-    """The blob cut again from the input frame, zoomed (bilinear) until it spans about `target` pixels, so that even
-    a 5-pixel ball shows a round outline: its silhouette features, in zoomed pixels, or None if it is lost."""
+    """The blob cut again from the input frame, zoomed until it spans about `target` pixels, so that even a 5-pixel
+    ball shows a round outline: its silhouette features, in zoomed pixels, or None if it is lost.
+
+    The cut is a matte, not a colour test: each input pixel's share of object is its Lab step from the background
+    of its row towards the object's colour (`_matte`), and the matte, zoomed bilinearly, is cut at one half. Video
+    codecs keep lightness at full resolution but halve colour both ways (yuv420p), so where lightness tells the
+    object from its background the matte leans on it, and a small object keeps the outline that colour alone blurs.
+    """
     from PIL import Image
 
     src = clip.source[blob.frame * clip.stride]
@@ -416,15 +478,17 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     m = max(2.0, 0.3 * max(x1 - x0, y1 - y0))
     c0, c1 = max(int(x0 - m), 0), min(int(np.ceil(x1 + m)), src.shape[1])
     r0, r1 = max(int(y0 - m), 0), min(int(np.ceil(y1 + m)), src.shape[0])
+    reach = int(np.ceil(x1 - x0 + 2 * m))  # background samples: up to an object's width further out on each side
+    w0, w1 = max(c0 - reach, 0), min(c1 + reach, src.shape[1])
+    alpha = _matte(src[r0:r1, w0:w1], blob.color)[:, c0 - w0 : c1 - w0]
+    if alpha is None or not (alpha > 0.5).any():
+        return None
     crop = src[r0:r1, c0:c1]
     up = float(np.clip(target / max(x1 - x0, y1 - y0, 1.0), 1.0, 8.0))
     size = (max(1, round(crop.shape[1] * up)), max(1, round(crop.shape[0] * up)))
     crop = np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize(size, Image.BILINEAR))
-    d_obj, d_bg, _ = color_distances(crop)
-    best = d_obj.argmin(-1)
-    d_best = d_obj.min(-1)
-    is_obj = (best == blob.color) & (d_best < COLOR_TOLERANCE) & (d_best < d_bg)
-    classes = np.where(is_obj, blob.color, -1).astype(np.int8)[None]
+    alpha = np.asarray(Image.fromarray(alpha.astype(np.float32), mode="F").resize(size, Image.BILINEAR))
+    classes = np.where(alpha > 0.5, blob.color, -1).astype(np.int8)[None]
     mini = Clip(rgb=crop[None], lab=rgb_to_lab(crop)[None], source=crop[None], fps=1.0, scale=1.0 / up, stride=1)
     found = find_blobs(mini, classes, min_pixels=1)[0]
     if not found:
@@ -434,19 +498,79 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     return best
 
 
-def merge_fragments(blobs: list[Blob], gap: float) -> list[Blob]:
-    """Merge same-colour blobs of one frame whose boxes come within `gap` px: an object cut in two by a thin
-    occluder (a tree trunk) stays one blob. The merged blob's silhouette features are unknown (`fill` = nan)."""
+MATTE_CHROMA = 0.3  # weight of a and b against L in the matte where the object differs from its background in L
+MATTE_MIN_L = 12.0  # ... by at least this much
+
+
+def _matte(rgb: np.ndarray, color: int) -> np.ndarray | None:
+    """Object share in [0, 1] of each pixel of a crop (h, w, 3) uint8 around one object of colour `color`.
+
+    Background: per row, the median Lab of the row's pixels that are no object colour, two pixels clear of any (the
+    world's backgrounds change mostly with height: sky and wall gradients, the ground line); rows without enough
+    such pixels take the nearest row's. Object: the median Lab of the crop's pixels of `color`. A pixel's share is
+    the projection of (pixel - background) on (object - background), lightness weighted over colour where
+    lightness separates them; where object and background are too alike to project, the colour test decides."""
+    d_obj, d_bg, _ = color_distances(rgb)
+    best, d_best = d_obj.argmin(-1), d_obj.min(-1)
+    anyobj = (d_best < COLOR_TOLERANCE) & (d_best < d_bg)
+    mine = anyobj & (best == color)
+    if not mine.any():
+        return None
+    lab = rgb_to_lab(rgb).astype(np.float64)
+    grown = anyobj.copy()
+    for _ in range(2):
+        g = grown.copy()
+        g[1:] |= grown[:-1]
+        g[:-1] |= grown[1:]
+        g[:, 1:] |= grown[:, :-1]
+        g[:, :-1] |= grown[:, 1:]
+        grown = g
+    h = rgb.shape[0]
+    bg = np.full((h, 3), np.nan)
+    for r in range(h):
+        free = ~grown[r]
+        if free.sum() >= 2:
+            bg[r] = np.median(lab[r, free], axis=0)
+    ok = np.flatnonzero(np.isfinite(bg[:, 0]))
+    if ok.size == 0:
+        return mine.astype(np.float64)
+    bg = bg[ok[np.abs(np.arange(h)[:, None] - ok[None]).argmin(1)]]  # (h, 3): nearest measured row
+    obj = np.median(lab[mine], axis=0)
+    ref = obj[None] - bg  # (h, 3)
+    wc = np.where(np.abs(ref[:, 0]) >= MATTE_MIN_L, MATTE_CHROMA, 1.0)  # (h,)
+    wts = np.stack([np.ones(h), wc, wc], -1)  # (h, 3)
+    norm = (wts * ref * ref).sum(-1)  # (h,)
+    alpha = ((lab - bg[:, None]) * (wts * ref)[:, None]).sum(-1) / np.maximum(norm, 1e-9)[:, None]
+    alpha = np.clip(alpha, 0.0, 1.0)
+    alpha = np.where(anyobj & ~mine, 0.0, alpha)  # another object's pixels are not this one's
+    far = np.sqrt(norm) >= 10.0  # object and background far enough apart (weighted Lab) for a projection
+    return np.where(far[:, None], alpha, mine.astype(np.float64))
+
+
+def _bridged(m: Blob, b: Blob, occluder: np.ndarray | None) -> bool:
+    """Whether an occluder fills the space between two side-by-side blobs (`occluder`: the frame's (h, w) mask),
+    no wider than three times the larger one: an object cut in two by a tree trunk or a wall."""
+    if occluder is None:
+        return False
+    (left, right) = (m, b) if m.cx < b.cx else (b, m)
+    r0, r1 = max(left.y0, right.y0), min(left.y1, right.y1)
+    c0, c1 = left.x1 + 1, right.x0 - 1
+    if r1 < r0 or c1 < c0 or c1 - c0 + 1 > 3 * max(m.width, m.height, b.width, b.height):
+        return False
+    return bool(occluder[r0 : r1 + 1, c0 : c1 + 1].mean() >= 0.6)
+
+
+def merge_fragments(blobs: list[Blob], gap: float, occluder: np.ndarray | None = None) -> list[Blob]:
+    """Merge same-colour blobs of one frame whose boxes come within `gap` px, or that an occluder separates
+    (`occluder`: the frame's (h, w) mask): an object cut in two by a tree trunk or a wall stays one blob. The
+    merged blob's silhouette features are unknown (`fill` = nan)."""
     blobs = sorted(blobs, key=lambda b: -b.area)
     out: list[Blob] = []
     for b in blobs:
         for i, m in enumerate(out):
-            if (
-                m.color == b.color
-                and b.x0 <= m.x1 + gap
-                and m.x0 <= b.x1 + gap
-                and b.y0 <= m.y1 + gap
-                and m.y0 <= b.y1 + gap
+            if m.color == b.color and (
+                (b.x0 <= m.x1 + gap and m.x0 <= b.x1 + gap and b.y0 <= m.y1 + gap and m.y0 <= b.y1 + gap)
+                or _bridged(m, b, occluder)
             ):
                 area = m.area + b.area
                 out[i] = Blob(
@@ -655,13 +779,15 @@ def _smooth(v: np.ndarray) -> np.ndarray:
     return basis @ coef
 
 
-def estimate_camera(clip: Clip, classes: np.ndarray, min_texture: float = 1e-3) -> Camera:
+def estimate_camera(clip: Clip, classes: np.ndarray, min_texture: float = MIN_TEXTURE) -> Camera:
     """Pan and zoom per frame from the background (pixels not object-coloured, with a margin).
 
     Frame t is registered to frame t-1 (a zoom-and-pan model, Lucas-Kanade on blurred lightness), the steps are
     chained, and the chain is then refined against frame 0 itself so errors do not pile up; a robust quadratic in
-    time through the result is the camera path (`_smooth`). A background too plain
-    to show the camera (`texture` under `min_texture`) leaves it static and unmeasured. `residual` is the median
+    time through the result is the camera path (`_smooth`), and of zoom and pan only the one that shows is kept
+    (the world's cameras never do both). A background too plain to show the camera (`texture` under
+    `min_texture`), or a move that explains the background no better than no move (`MOVE_GAIN`), leaves it static
+    and unmeasured. `residual` is the median
     lightness change of the aligned background between consecutive frames: noise, flicker and jumps show there.
     """
     f, h, w = clip.shape
@@ -697,7 +823,26 @@ def estimate_camera(clip: Clip, classes: np.ndarray, min_texture: float = 1e-3) 
     cam.texture = float(np.median(info))
     cam.residual = residual
     cam.s, cam.tx = np.exp(_smooth(np.log(cam.s))), _smooth(cam.tx)
+    # the world's cameras zoom or pan, never both: keep the move that shows (a pan estimate beside a zoom is the
+    # zoom leaking into it where the background has little horizontal texture, and the other way round)
+    if abs(np.log(cam.s[-1])) > ZOOM_MIN:
+        cam.tx = np.zeros(f)
+    else:
+        cam.s = np.ones(f)
     if cam.texture < min_texture:
         return Camera(s=np.ones(f), tx=np.zeros(f), centre=c, texture=cam.texture, residual=residual)
     cam.measured = True
+    # a move must explain the background better than no move: on a plain backdrop the registration can lock onto
+    # moving shadows and rims instead
+    moved = still = 0.0
+    for t in range(max(1, f // 2), f):
+        ok = border & ~grown[t]
+        warped, inside = _warp(blurred[0], np.array([cam.s[t], cam.tx[t]]), c)
+        m = ok & inside & (_warp((border & ~grown[0]).astype(np.float64), np.array([cam.s[t], cam.tx[t]]), c)[0] > 0.999)
+        m0 = ok & ~grown[0]
+        if m.any() and m0.any():
+            moved += float(np.mean(np.abs(blurred[t] - warped)[m]))
+            still += float(np.mean(np.abs(blurred[t] - blurred[0])[m0]))
+    if still <= MOVE_GAIN * moved:  # then the background cannot tell (the judge may take the prompted move)
+        return Camera(s=np.ones(f), tx=np.zeros(f), centre=c, texture=cam.texture, residual=residual)
     return cam
