@@ -221,6 +221,7 @@ class TrainConfig:
     data: str = "world"  # "world" (procedural), "world-core" (its core subset minus held-out combinations), "synthetic" (sliding squares, smoke tests) or a folder + captions.jsonl
     clips: int = 512  # distinct clips per bucket drawn from "world"/"synthetic" (a folder uses all its clips)
     vae: str = ""  # dit only: the trained VAE (the --out of `tenku train vae`, or its model/ folder)
+    init: str = ""  # start from these weights (a run, its model/ folder or a pipeline such as the shipped one): fine-tuning; fresh optimizer
     text_encoder: str = TextConfig.encoder  # dit only: TextConfig.encoder
     max_tokens: int = TextConfig.max_tokens  # dit only: TextConfig.max_tokens
     steps: int = 1000  # total optimizer steps; a run resumed with a larger value trains on

@@ -109,6 +109,8 @@ class VAETask(Task):
         self.vae_cfg = from_preset(VAEConfig, VAE_PRESETS, cfg.resolved_preset())
         torch.manual_seed(cfg.seed)  # the init depends on the seed alone
         self.model = VideoVAE(self.vae_cfg)
+        if cfg.init:
+            self.vae_cfg = _init_from(self.model, cfg.init, "vae", VideoVAE, VAEConfig, self.vae_cfg)
         self.objective = VAEObjective(self.model)
         buckets = [parse_bucket(b) for b in cfg.buckets]
         source = make_source(cfg.data, cfg.seed, cfg.fps, cfg.clips)
@@ -176,6 +178,8 @@ class DiTTask(Task):
         )
         torch.manual_seed(cfg.seed)  # the init depends on the seed alone, not on what loaded before
         self.model = DiT(self.dit_cfg)
+        if cfg.init:
+            self.dit_cfg = _init_from(self.model, cfg.init, "dit", DiT, DiTConfig, self.dit_cfg)
         self.flow_cfg = FlowConfig()
         null_text, null_mask = text.encode([""])  # (1, L, D_text), (1, L)
         self.objective = DiTObjective(self.model, RectifiedFlow(self.flow_cfg), null_text, null_mask)
@@ -461,6 +465,24 @@ class Trainer:
         random.setstate((p[0], tuple(p[1]), p[2]))
         self.step = int(meta["step"])
         self._trim_log()
+
+
+def _init_from(model: nn.Module, path: str, name: str, cls: type, cfg_cls: type, cfg: Any) -> Any:
+    """Load `name`'s weights from the checkpoint at `path` into the freshly built `model` (fine-tuning, or training
+    on from shipped weights with a new optimizer). The saved config must build the same network as this run's
+    preset; only values that do not change the weights (e.g. the VAE's latent shift and scale) are taken from it.
+    Returns the config to export with."""
+    folder = resolve_checkpoint(path, name)
+    loaded, saved = load_component(folder, name, cls, cfg_cls)
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in loaded.state_dict().items()}
+    if shapes != theirs:
+        raise TenkuError(
+            f"--init {path}: its {name} ({folder / name / 'config.json'}) is not the network of this run's preset; "
+            "pass the --preset it was trained with"
+        )
+    model.load_state_dict(loaded.state_dict())
+    return saved
 
 
 def check_resume(cfg: TrainConfig) -> dict[str, Any]:

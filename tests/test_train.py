@@ -18,7 +18,7 @@ from tenku.data import (
     parse_bucket,
 )
 from tenku.errors import CheckpointError, TenkuError
-from tenku.train import Dist, Trainer, VAETask, train
+from tenku.train import DiTTask, Dist, Trainer, VAETask, train
 from tenku.video import write_video
 
 # --- buckets and the schedule -----------------------------------------------------------------------------------
@@ -268,3 +268,23 @@ def test_dit_resume_is_exact_and_exports_a_pipeline(tmp_path, trained_vae):
 def test_dit_bucket_must_fit_the_patch(tmp_path, trained_vae):
     with pytest.raises(TenkuError, match="bucket 9x24x32: height must be a positive multiple of 16, got 24; use 32"):
         train(dit_cfg(tmp_path, trained_vae, buckets=("9x24x32",)))
+
+
+def test_dit_init_starts_from_given_weights_and_refuses_another_network(tmp_path, trained_vae):
+    from tenku.checkpoint import load_component
+    from tenku.config import DiTConfig
+    from tenku.dit import DiT
+
+    first = train(dit_cfg(tmp_path / "a", trained_vae, steps=3))
+    cfg = dit_cfg(tmp_path / "b", trained_vae, steps=1, init=str(tmp_path / "a"))  # a run folder, as after training
+    task = DiTTask(cfg, Dist.single("cpu"))
+    saved, _ = load_component(first, "dit", DiT, DiTConfig)
+    for name, p in task.model.state_dict().items():
+        assert torch.equal(p, saved.state_dict()[name]), name
+    fresh = DiTTask(dit_cfg(tmp_path / "c", trained_vae, steps=1), Dist.single("cpu"))
+    assert any(not torch.equal(p, saved.state_dict()[n]) for n, p in fresh.model.state_dict().items())
+    with pytest.raises(TenkuError, match="is not the network of this run's preset; pass the --preset it was trained"):
+        DiTTask(dit_cfg(tmp_path / "d", trained_vae, steps=1, init=str(tmp_path / "a"), preset="dit-world"),
+                Dist.single("cpu"))
+    with pytest.raises(TenkuError, match="does not exist"):
+        DiTTask(dit_cfg(tmp_path / "e", trained_vae, steps=1, init=str(tmp_path / "nowhere")), Dist.single("cpu"))
