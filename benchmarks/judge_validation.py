@@ -1,6 +1,6 @@
 """Validate the judge: clean renders of random scenes pass, corrupted ones fail the criterion the corruption breaks.
 
-    python3 benchmarks/judge_validation.py --n 500 --seed 0      # the full table (about 5 minutes on 2 cores)
+    python3 benchmarks/judge_validation.py --n 500 --seed 0      # the full table (~36 minutes with --workers 1)
     python3 benchmarks/judge_validation.py --quick               # 40 clips, a smoke run
 
 Each clip is a `sample.random_scene` rendered at one of `SIZES` and `RATES` for 4 s; every other clip goes through

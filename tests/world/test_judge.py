@@ -175,3 +175,101 @@ def test_validation_subset_corruptions_are_caught(validation):
     assert len({r.corruption for r in applied}) >= 4  # most kinds apply to these scenes
     missed = [(r.index, r.corruption, r.prompt) for r in applied if not r.detected]
     assert len(missed) <= len(applied) // 4, missed
+
+
+# --- rules: what the evidence can tell, played backwards, erased beside another ---------------------------------
+
+
+def _seen(t, x, bottom, shape="ball", size_m=0.8, fills=None, tapers=None) -> jd.Seen:
+    """A found object from its path alone (every sighting clean), for the motion and physics rules."""
+    t, x, bottom = (np.asarray(v, np.float64) for v in (t, x, bottom))
+    n = len(t)
+    blob = dict(color=0, area=50.0, cx=0.0, cy=0.0, x0=0, y0=0, x1=7, y1=7, lab=np.zeros(3, np.float32))
+    feats = dict(fill=0.8, compact=0.9, taper=1.0, elong=1.0, orient=0.0, edge=False)
+    track = tr.Track(color=0, blobs=[tr.Blob(frame=k, **blob, **feats) for k in range(n)])
+    ones = np.ones(n, bool)
+    s = jd.Seen(
+        track=track, color="red", frame=np.arange(n), t=t, x=x, bottom=bottom, height=np.full(n, size_m),
+        area=np.full(n, size_m**2), open_view=ones, near_occluder=~ones, clean=ones, bottom_seen=ones,
+        cam_x=np.zeros(n), shape=shape, size_m=size_m,
+    )
+    if fills is not None:
+        s.silhouettes = [tr.Blob(frame=k, **blob, **{**feats, "fill": f, "taper": p}) for k, (f, p) in enumerate(zip(fills, tapers))]
+    return s
+
+
+def _hops(t: np.ndarray, vy: float, e: float, y0: float = 0.0) -> np.ndarray:
+    """Height of a ball's bottom at times t: dropped from y0 (vy 0) or launched at vy, keeping e of it per bounce."""
+    y, v, out, now = y0, vy, [], 0.0
+    for target in t:
+        while now < target - 1e-9:
+            step = min(0.002, target - now)
+            y, v, now = y + v * step - 0.5 * 9.81 * step * step, v - 9.81 * step, now + step
+            if y < 0:
+                y, v = 0.0, -v * e
+        out.append(y)
+    return np.array(out)
+
+
+def test_a_slide_that_gathers_speed_on_its_own_is_caught_and_one_that_slows_is_not():
+    t = np.arange(30) / 10
+    x = -3 + 3 * t - 0.5 * t**2  # friction: 3 m/s down to 0
+    assert jd._speeds_up(_seen(t, x, np.zeros_like(t))) is None
+    found = jd._speeds_up(_seen(t, x[::-1].copy(), np.zeros_like(t)))  # played backwards
+    assert found is not None and found[2] > found[1] + jd.SPEED_GAIN
+    wall = np.where(t < 1.5, 1.5 - 1.5 * t, 1.5 * (t - 1.5) - 0.75)  # turns at a wall, then keeps its speed
+    assert jd._speeds_up(_seen(t, wall, np.zeros_like(t))) is None
+
+
+def test_one_odd_silhouette_is_no_turn_but_a_spinning_outline_is():
+    t = np.arange(20) / 10
+    still = _seen(t, np.zeros(20), np.zeros(20), "pyramid", fills=[0.55] * 8, tapers=[0.3] * 7 + [1.6])
+    assert jd._rotates(still) is False
+    assert jd.motion_matches(still, "rest")[0]
+    spin = _seen(t, np.zeros(20), np.zeros(20), "cube", fills=[0.64, 0.95, 0.7, 0.9] * 2, tapers=[1.0] * 8)
+    assert jd._rotates(spin) is True
+    assert jd.motion_matches(spin, "spin")[0] and not jd.motion_matches(spin, "rest")[0]
+
+
+def test_bounce_is_read_from_its_hops_whatever_its_drift_and_fall_from_its_start():
+    t = np.arange(40) / 10
+    fast = _seen(t, -3 + 2.0 * t, _hops(t, 5.0, 0.75))  # sideways as fast as a throw, hopping lower each time
+    assert jd.motion_matches(fast, "bounce")[0]
+    dropped = _seen(t, 0.3 * t, _hops(t, 0.0, 0.5, y0=2.4))
+    assert jd.motion_matches(dropped, "fall")[0]
+    assert not jd.motion_matches(fast, "fall")[0]  # it opens on the ground, going up
+    still = _seen(t, np.zeros(40), np.zeros(40))
+    assert not jd.motion_matches(still, "bounce")[0] and not jd.motion_matches(still, "fall")[0]
+
+
+def test_a_fall_played_backwards_breaks_physics():
+    scene = SceneSpec(setting="grass", objects=[one("ball", "red", "fall", "none", x=0.0, y=2.4, size="large", restitution=0.5)])
+    frames = draw(scene, R)
+    query = q(shape="ball", color="red", motion="fall")
+    assert jd.judge_query(frames, R.fps, query).criterion("physics").passed
+    back = jd.judge_query(frames[::-1].copy(), R.fps, query).criterion("physics")
+    assert not back.passed, back.detail
+
+
+def test_an_object_erased_beside_another_is_missed_but_one_beside_it_all_along_is_not():
+    pair = SceneSpec(
+        setting="studio",
+        objects=[one("ball", "red", "rest", x=-0.4, size="medium"), one("cube", "blue", "rest", x=0.4, size="medium")],
+    )
+    alone = SceneSpec(setting="studio", objects=[pair.objects[1]])
+    frames, without = draw(pair, R), draw(alone, R)
+    assert jd.judge_query(frames, R.fps, PromptQuery(objects=[])).criterion("consistency").passed
+    erased = np.concatenate([frames[:20], without[20:]])
+    crit = jd.judge_query(erased, R.fps, PromptQuery(objects=[])).criterion("consistency")
+    assert not crit.passed and "red" in crit.detail, crit.detail
+
+
+def test_a_shape_too_small_to_tell_is_unsure_and_a_clear_wrong_one_still_fails():
+    tiny = SceneSpec(setting="grass", objects=[one("ball", "red", "rest", x=0.0, size="small")])
+    frames = draw(tiny, RenderSpec(width=64, height=64, fps=8, seconds=2))  # 0.5 m: 4 px across
+    crit = jd.judge_query(frames, 8, q(shape="cube", color="red")).criterion("objects")
+    assert crit.passed and "shape unsure" in crit.detail, crit.detail
+    big = SceneSpec(setting="grass", objects=[one("cube", "red", "rest", x=0.0, size="large")])
+    frames = draw(big, RenderSpec(width=96, height=96, fps=8, seconds=2))  # 1.2 m: 14 px across
+    crit = jd.judge_query(frames, 8, q(shape="ball", color="red")).criterion("objects")
+    assert not crit.passed and "shape cube" in crit.detail, crit.detail
