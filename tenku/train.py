@@ -474,12 +474,13 @@ def _init_from(model: nn.Module, path: str, name: str, cls: type, cfg_cls: type,
     Returns the config to export with."""
     folder = resolve_checkpoint(path, name)
     loaded, saved = load_component(folder, name, cls, cfg_cls)
-    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in loaded.state_dict().items()}
-    if shapes != theirs:
+    stats = {"latent_shift", "latent_scale"}  # measured at export, not part of the network
+    mine, theirs = to_dict(cfg), to_dict(saved)
+    differ = sorted(k for k in mine.keys() | theirs.keys() if k not in stats and mine.get(k) != theirs.get(k))
+    if differ:
         raise TenkuError(
-            f"--init {path}: its {name} ({folder / name / 'config.json'}) is not the network of this run's preset; "
-            "pass the --preset it was trained with"
+            f"--init {path}: its {name} ({folder / name / 'config.json'}) is not the network of this run's preset "
+            f"(it differs in {', '.join(differ)}); pass the --preset it was trained with"
         )
     model.load_state_dict(loaded.state_dict())
     return saved

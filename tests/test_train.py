@@ -283,7 +283,7 @@ def test_dit_init_starts_from_given_weights_and_refuses_another_network(tmp_path
         assert torch.equal(p, saved.state_dict()[name]), name
     fresh = DiTTask(dit_cfg(tmp_path / "c", trained_vae, steps=1), Dist.single("cpu"))
     assert any(not torch.equal(p, saved.state_dict()[n]) for n, p in fresh.model.state_dict().items())
-    with pytest.raises(TenkuError, match="is not the network of this run's preset; pass the --preset it was trained"):
+    with pytest.raises(TenkuError, match=r"is not the network of this run's preset \(it differs in depth, dim, heads\); pass the --preset"):
         DiTTask(dit_cfg(tmp_path / "d", trained_vae, steps=1, init=str(tmp_path / "a"), preset="dit-world"),
                 Dist.single("cpu"))
     with pytest.raises(TenkuError, match="does not exist"):
