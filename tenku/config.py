@@ -63,9 +63,13 @@ class VAEConfig:
     num_res_blocks: int = 1  # residual blocks per level in the encoder
     decoder_res_blocks: int = 1  # residual blocks per level in the decoder (LDM uses one more than the encoder)
     chunk_latent_frames: int = 4  # latent frames per chunk when encoding/decoding long videos (bounded memory)
-    # loss = L1 + ssim_weight * (1 - SSIM) + kl_weight * KL, each a mean over elements
+    # loss = L1 + ssim_weight * (1 - SSIM) + kl_weight * KL, each a mean over elements,
     ssim_weight: float = 0.2
     kl_weight: float = 1e-4  # small: enough to keep the latent near unit scale without blurring
+    # + hard_weight * mean L1 of the worst hard_fraction of pixels per clip: small objects on a large plain
+    # background are a few percent of the pixels, and without this term the L1 mean is lowest by erasing them
+    hard_weight: float = 1.0
+    hard_fraction: float = 0.02
     # latent normalisation, measured on training data after the VAE is trained: z_norm = (z - shift) * scale
     latent_shift: float = 0.0
     latent_scale: float = 1.0

@@ -475,15 +475,18 @@ def _init_from(model: nn.Module, path: str, name: str, cls: type, cfg_cls: type,
     folder = resolve_checkpoint(path, name)
     loaded, saved = load_component(folder, name, cls, cfg_cls)
     stats = {"latent_shift", "latent_scale"}  # measured at export, not part of the network
+    losses = {"ssim_weight", "kl_weight", "hard_weight", "hard_fraction"}  # this run's loss, not the network's
     mine, theirs = to_dict(cfg), to_dict(saved)
-    differ = sorted(k for k in mine.keys() | theirs.keys() if k not in stats and mine.get(k) != theirs.get(k))
+    differ = sorted(
+        k for k in mine.keys() | theirs.keys() if k not in stats | losses and mine.get(k) != theirs.get(k)
+    )
     if differ:
         raise TenkuError(
             f"--init {path}: its {name} ({folder / name / 'config.json'}) is not the network of this run's preset "
             f"(it differs in {', '.join(differ)}); pass the --preset it was trained with"
         )
     model.load_state_dict(loaded.state_dict())
-    return saved
+    return replace(saved, **{k: mine[k] for k in losses if k in mine})
 
 
 def check_resume(cfg: TrainConfig) -> dict[str, Any]:

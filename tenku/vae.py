@@ -317,23 +317,36 @@ class VideoVAE(nn.Module):
     # --- training ------------------------------------------------------------------------------------------------
 
     def loss(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
-        """Training loss of a video batch `(B, 3, F, H, W)` in [-1, 1]: L1 + SSIM term + small KL.
+        """Training loss of a video batch `(B, 3, F, H, W)` in [-1, 1]: L1 + hard-pixel L1 + SSIM term + small KL.
 
-        Returns the scalar loss and float metrics: loss, l1, ssim, kl, psnr (dB, on the clamped reconstruction).
+        Returns the scalar loss and float metrics: loss, l1, hard (mean L1 of the worst pixels), ssim, kl, psnr
+        (dB, on the clamped reconstruction).
         """
         recon, mean, logvar = self(x, generator)
         recon, x, mean, logvar = recon.float(), x.float(), mean.float(), logvar.float()
-        l1 = (recon - x).abs().mean()
+        err = (recon - x).abs().mean(dim=1).flatten(1)                                    # (B, F H W)
+        l1 = err.mean()
+        hard = hard_pixels(err, self.cfg.hard_fraction).mean()
         s = ssim(recon, x).mean()
         kl = 0.5 * (mean.square() + logvar.exp() - 1.0 - logvar).mean()
-        loss = l1 + self.cfg.ssim_weight * (1.0 - s) + self.cfg.kl_weight * kl
+        loss = l1 + self.cfg.hard_weight * hard + self.cfg.ssim_weight * (1.0 - s) + self.cfg.kl_weight * kl
         with torch.no_grad():
             p = psnr(recon.clamp(-1.0, 1.0), x).mean()
-        metrics = {"loss": loss.item(), "l1": l1.item(), "ssim": s.item(), "kl": kl.item(), "psnr": p.item()}
+        metrics = {
+            "loss": loss.item(), "l1": l1.item(), "hard": hard.item(), "ssim": s.item(), "kl": kl.item(), "psnr": p.item()
+        }
         return loss, metrics
 
 
 # --- image quality for losses and reports ------------------------------------------------------------------------
+
+
+def hard_pixels(err: Tensor, fraction: float) -> Tensor:
+    """Mean of the largest `fraction` of each row of per-pixel errors `(B, N)` -> `(B,)` (at least one pixel)."""
+    if not 0.0 < fraction <= 1.0:
+        raise TenkuError(f"VAEConfig.hard_fraction must be in (0, 1], got {fraction}")
+    k = max(1, int(round(fraction * err.shape[1])))
+    return err.topk(k, dim=1).values.mean(dim=1)
 
 
 def psnr(a: Tensor, b: Tensor) -> Tensor:

@@ -1,11 +1,12 @@
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from tenku.config import TrainConfig
+from tenku.config import TrainConfig, VAEConfig
 from tenku.data import (
     Bucket,
     BucketSchedule,
@@ -268,6 +269,19 @@ def test_dit_resume_is_exact_and_exports_a_pipeline(tmp_path, trained_vae):
 def test_dit_bucket_must_fit_the_patch(tmp_path, trained_vae):
     with pytest.raises(TenkuError, match="bucket 9x24x32: height must be a positive multiple of 16, got 24; use 32"):
         train(dit_cfg(tmp_path, trained_vae, buckets=("9x24x32",)))
+
+
+def test_vae_init_takes_weights_and_keeps_this_runs_loss(tmp_path, trained_vae):
+    """Loss weights are the run's, not the network's: --init from a VAE trained with other ones works and
+    the exported config records the weights this run trained with."""
+    shutil.copytree(trained_vae / "model", tmp_path / "old")
+    cfg_path = tmp_path / "old" / "vae" / "config.json"
+    saved = json.loads(cfg_path.read_text())
+    saved.pop("hard_weight"), saved.pop("hard_fraction")  # as written before the hard term existed
+    saved["kl_weight"] = 1e-3
+    cfg_path.write_text(json.dumps(saved))
+    task = VAETask(vae_cfg(tmp_path / "a", steps=1, init=str(tmp_path / "old")), Dist.single("cpu"))
+    assert task.vae_cfg.kl_weight == VAEConfig().kl_weight and task.vae_cfg.hard_weight == VAEConfig().hard_weight
 
 
 def test_dit_init_starts_from_given_weights_and_refuses_another_network(tmp_path, trained_vae):

@@ -3,7 +3,7 @@ import torch
 
 from tenku.config import VAE_PRESETS, VAEConfig, from_preset
 from tenku.errors import TenkuError
-from tenku.vae import VideoVAE, psnr, ssim
+from tenku.vae import VideoVAE, hard_pixels, psnr, ssim
 
 
 def make_vae(seed: int = 0) -> VideoVAE:
@@ -38,8 +38,26 @@ def test_shapes_and_loss():
     loss, metrics = vae.loss(x, generator=torch.Generator().manual_seed(0))
     loss.backward()
     assert torch.isfinite(loss)
-    assert set(metrics) == {"loss", "l1", "ssim", "kl", "psnr"}
+    assert set(metrics) == {"loss", "l1", "hard", "ssim", "kl", "psnr"}
     assert all(p.grad is not None for p in vae.parameters())
+
+
+def test_hard_pixels_is_the_mean_of_the_worst_fraction():
+    err = torch.tensor([[0.0] * 96 + [1.0, 2.0, 3.0, 4.0], [0.5] * 100])
+    torch.testing.assert_close(hard_pixels(err, 0.02), torch.tensor([3.5, 0.5]))
+    torch.testing.assert_close(hard_pixels(err, 0.001), torch.tensor([4.0, 0.5]))  # never fewer than one pixel
+    with pytest.raises(TenkuError, match=r"hard_fraction must be in \(0, 1\], got 0.0"):
+        hard_pixels(err, 0.0)
+
+
+def test_loss_weighs_a_small_erased_object_by_the_hard_term():
+    """A reconstruction that erases a 2x2 object from a plain 16x16 clip costs little L1 (1.6% of the pixels)
+    but the whole hard term: the loss with the term is far above the loss without it."""
+    x = torch.full((1, 3, 1, 16, 16), -0.5)
+    x[:, :, :, 4:6, 4:6] = 0.9
+    erased = torch.full_like(x, -0.5)
+    err = (erased - x).abs().mean(dim=1).flatten(1)
+    assert err.mean() < 0.03 and hard_pixels(err, 0.02).item() > 1.0
 
 
 def test_image_is_a_one_frame_video():
