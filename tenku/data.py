@@ -78,6 +78,33 @@ def parse_bucket(text: str, multiple: int = SPATIAL_FACTOR) -> Bucket:
 class Clip:
     frames: np.ndarray  # uint8 (F, H, W, 3), already fitted to the bucket
     captions: list[str]  # one or more; training picks one per step
+    # bool (F, H, W): the pixels that show objects rather than the empty setting, where the source knows them
+    # (the procedural world renders its background alone); the DiT may weigh their latents up (TrainConfig.focus_weight)
+    focus: np.ndarray | None = None
+
+
+FOCUS_THRESHOLD = 16  # a pixel shows an object where some channel differs from the empty setting by more than this
+
+
+def world_focus(frames: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """uint8 (F, H, W, 3) clip and the same clip without objects -> bool (F, H, W) object pixels."""
+    diff = np.abs(frames.astype(np.int16) - background.astype(np.int16)).max(axis=-1)  # (F, H, W)
+    return diff > FOCUS_THRESHOLD
+
+
+def focus_grid(focus: np.ndarray, f: int, h: int, w: int) -> torch.Tensor:
+    """bool (F, H, W) pixel focus -> float32 (f, h, w) on the latent grid of a causal VAE (F = t (f - 1) + 1,
+    H = s h, W = s w): a latent cell is 1 where any pixel it encodes (frame 0 alone, then t frames each) is."""
+    F, H, W = focus.shape
+    if H % h or W % w or (f > 1 and (F - 1) % (f - 1)) or (f == 1 and F != 1):
+        raise TenkuError(f"focus of {F}x{H}x{W} pixels does not map onto a {f}x{h}x{w} latent grid")
+    x = torch.from_numpy(np.ascontiguousarray(focus)).float()[None, None]  # (1, 1, F, H, W)
+    first = F_.max_pool3d(x[:, :, :1], (1, H // h, W // w))  # (1, 1, 1, h, w)
+    if f == 1:
+        return first[0, 0]
+    t = (F - 1) // (f - 1)
+    rest = F_.max_pool3d(x[:, :, 1:], (t, H // h, W // w))  # (1, 1, f - 1, h, w)
+    return torch.cat([first, rest], dim=2)[0, 0]
 
 
 class ClipSource:
@@ -115,9 +142,13 @@ class WorldSource(ClipSource):
         from tenku.world.dataset import make_sample
         from tenku.world.spec import RenderSpec
 
+        from tenku.world.render import render_background
+
         spec = RenderSpec(width=bucket.width, height=bucket.height, fps=self.fps, seconds=bucket.frames / self.fps)
         sample = make_sample(self.seed, i, spec.check())
-        return Clip(fit_clip(sample.frames, self.fps, bucket, self.fps), [*sample.captions, sample.long_caption])
+        frames = fit_clip(sample.frames, self.fps, bucket, self.fps)
+        empty = fit_clip(render_background(sample.scene, spec, seed=sample.seed), self.fps, bucket, self.fps)
+        return Clip(frames, [*sample.captions, sample.long_caption], world_focus(frames, empty))
 
 
 # Attribute combinations that the shipped model never sees in training, so that `benchmarks/world_quality.py` can
@@ -152,7 +183,7 @@ class CoreWorldSource(ClipSource):
 
     def get(self, i: int, bucket: Bucket) -> Clip:
         from tenku.world.captions import captions, long_caption
-        from tenku.world.render import render
+        from tenku.world.render import render, render_background
         from tenku.world.sample import random_scene
         from tenku.world.spec import RenderSpec
 
@@ -162,8 +193,10 @@ class CoreWorldSource(ClipSource):
             scene = random_scene(rng, core=True, seconds=spec.seconds)
             if not is_held_out(scene):
                 break
-        frames = render(scene, spec, seed=int(rng.integers(2**31)))
-        return Clip(fit_clip(frames, self.fps, bucket, self.fps), [*captions(scene, rng, n=3), long_caption(scene)])
+        seed = int(rng.integers(2**31))
+        frames = fit_clip(render(scene, spec, seed=seed), self.fps, bucket, self.fps)
+        empty = fit_clip(render_background(scene, spec, seed=seed), self.fps, bucket, self.fps)
+        return Clip(frames, [*captions(scene, rng, n=3), long_caption(scene)], world_focus(frames, empty))
 
 
 class SyntheticSource(ClipSource):
@@ -191,7 +224,8 @@ class SyntheticSource(ClipSource):
         for k in range(f):
             x = int(np.clip(x0 + k * step, 0, w - side))
             frames[k, y : y + side, x : x + side] = self.COLORS[color]
-        return Clip(frames, [f"a {color} square moves {direction}", f"{color} square sliding to the {direction}"])
+        captions = [f"a {color} square moves {direction}", f"{color} square sliding to the {direction}"]
+        return Clip(frames, captions, world_focus(frames, np.full_like(frames, 235)))
 
 
 class FolderSource(ClipSource):
@@ -367,7 +401,7 @@ SHARD_CLIPS = 256  # clips per safetensors shard
 def cache_key(source: ClipSource, buckets: list[Bucket], vae_sha256: str, text_sha256: str, max_tokens: int) -> dict:
     """What the cache depends on; a cache whose meta.json differs is rebuilt."""
     return {"source": source.name, "buckets": [str(b) for b in buckets], "vae_sha256": vae_sha256,
-            "text_sha256": text_sha256, "max_tokens": max_tokens, "shard_clips": SHARD_CLIPS}
+            "text_sha256": text_sha256, "max_tokens": max_tokens, "shard_clips": SHARD_CLIPS, "focus": "v1"}
 
 
 def build_latent_cache(
@@ -385,7 +419,8 @@ def build_latent_cache(
     encode: float32 (B, 3, F, H, W) in [-1, 1] -> (mean, logvar) each (B, c, f, h, w), on any device.
     encode_text: captions -> (states (B, L, D_text), mask (B, L)).
     Layout: meta.json; texts.json (distinct captions) + texts.safetensors ("states" fp16 (U, L, D), "mask" (U, L));
-    one folder per bucket with shard-NNNNN.safetensors holding "{i}.mean", "{i}.logvar", "{i}.captions" per clip.
+    one folder per bucket with shard-NNNNN.safetensors holding "{i}.mean", "{i}.logvar", "{i}.captions" per clip,
+    and "{i}.focus" (f, h, w) fp16 (`focus_grid`) where the source knows which pixels show objects.
     """
     from safetensors.torch import save_file
 
@@ -410,7 +445,9 @@ def build_latent_cache(
                 for i, clip, m, lv in zip(chunk, clips, mean.float().cpu(), logvar.float().cpu()):
                     shard[f"{i}.mean"], shard[f"{i}.logvar"] = m.contiguous(), lv.contiguous()
                     shard[f"{i}.captions"] = torch.tensor([captions.setdefault(c, len(captions)) for c in clip.captions])
-                    if len(shard) == 3 * SHARD_CLIPS:
+                    if clip.focus is not None:
+                        shard[f"{i}.focus"] = focus_grid(clip.focus, *m.shape[1:]).half()
+                    if sum(k.endswith(".mean") for k in shard) == SHARD_CLIPS:
                         save_file(shard, str(tmp / str(bucket) / f"shard-{shards:05d}.safetensors"))
                         shard, shards = {}, shards + 1
                 if progress:
@@ -437,7 +474,8 @@ def build_latent_cache(
 
 class LatentBatches:
     """Latent batches for the DiT from a built cache: step -> {"mean", "logvar": (B, c, f, h, w) float32,
-    "text": (B, L, D_text) float32, "text_mask": (B, L) bool, "bucket": Bucket}. All of it is held in memory."""
+    "focus": (B, f, h, w) float32 (0 where the source had none), "text": (B, L, D_text) float32, "text_mask":
+    (B, L) bool, "bucket": Bucket}. All of it is held in memory."""
 
     def __init__(self, folder: str | os.PathLike, buckets: list[Bucket], batch_size: int, seed: int, rank: int = 0, world_size: int = 1):
         from safetensors.torch import load_file
@@ -446,22 +484,27 @@ class LatentBatches:
         self.buckets = buckets
         texts = load_file(str(folder / "texts.safetensors"))
         self.text_states, self.text_mask = texts["states"], texts["mask"]
-        self.clips: list[list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] = []
+        self.clips: list[list[tuple[torch.Tensor, ...]]] = []
         for bucket in buckets:
             tensors: dict[str, torch.Tensor] = {}
             for shard in sorted((folder / str(bucket)).glob("shard-*.safetensors")):
                 tensors.update(load_file(str(shard)))
             ids = sorted(int(k.split(".")[0]) for k in tensors if k.endswith(".mean"))
-            self.clips.append([(tensors[f"{i}.mean"], tensors[f"{i}.logvar"], tensors[f"{i}.captions"]) for i in ids])
+            self.clips.append([
+                (tensors[f"{i}.mean"], tensors[f"{i}.logvar"], tensors[f"{i}.captions"],
+                 tensors.get(f"{i}.focus", torch.zeros(tensors[f"{i}.mean"].shape[1:])).float())
+                for i in ids
+            ])
         self.schedule = BucketSchedule([len(c) for c in self.clips], batch_size, seed, rank, world_size)
 
     def __call__(self, step: int) -> dict:
         b, positions = self.schedule(step)
         rows = [self.clips[b][p] for p in positions]
-        caption_ids = [int(c[self.schedule.caption_choice(step, p, len(c))]) for p, (_, _, c) in zip(positions, rows)]
+        caption_ids = [int(c[self.schedule.caption_choice(step, p, len(c))]) for p, (_, _, c, _) in zip(positions, rows)]
         return {
             "mean": torch.stack([r[0] for r in rows]),  # (B, c, f, h, w)
             "logvar": torch.stack([r[1] for r in rows]),  # (B, c, f, h, w)
+            "focus": torch.stack([r[3] for r in rows]),  # (B, f, h, w)
             "text": self.text_states[caption_ids].float(),  # (B, L, D_text)
             "text_mask": self.text_mask[caption_ids],  # (B, L)
             "bucket": self.buckets[b],

@@ -114,8 +114,10 @@ class RectifiedFlow:
         null_text: Tensor,
         null_mask: Tensor,
         generator: torch.Generator | None = None,
+        weight: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, float]]:
-        """Velocity MSE on a batch of normalized latents `x0 (B, c, f, h, w)`.
+        """Velocity MSE on a batch of normalized latents `x0 (B, c, f, h, w)`, each latent cell weighted by
+        `weight (B, f, h, w)` where given (a weighted mean: the weights' scale does not matter).
 
         Times from `sample_times`, held frames from `sample_conditions` (t = 0, excluded from the loss), and
         with probability `text_drop_prob` a sample's text is replaced by the empty prompt's states `null_text
@@ -133,12 +135,16 @@ class RectifiedFlow:
         text, text_mask = _choose_text(text, text_mask, null_text, null_mask, drop)         # (B, L, D_text), (B, L)
 
         v = model(noise_to(x0, t, eps), t, text, text_mask)                                 # (B, c, f, h, w)
-        err = (v.float() - (eps - x0).float()).square().mean(dim=(1, 3, 4))                 # (B, f)
-        keep = (~held).float()                                                              # (B, f)
+        err = (v.float() - (eps - x0).float()).square().mean(dim=1)                         # (B, f, h, w)
+        if weight is None:
+            weight = torch.ones_like(err)
+        elif weight.shape != err.shape:
+            raise TenkuError(f"loss weight must be (B, f, h, w) = {tuple(err.shape)}, got {tuple(weight.shape)}")
+        keep = (~held).float()[:, :, None, None] * weight.float()                           # (B, f, h, w)
         loss = (err * keep).sum() / keep.sum()
         metrics = {
             "loss": loss.item(),
-            "t_mean": (t * keep).sum().item() / keep.sum().item(),
+            "t_mean": (t * ~held).sum().item() / (~held).sum().item(),
             "held_frac": held.float().mean().item(),
             "text_drop_frac": drop.float().mean().item(),
         }

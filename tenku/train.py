@@ -152,7 +152,8 @@ class DiTObjective(nn.Module):
 
     def forward(self, batch: dict[str, Any], generator: torch.Generator) -> tuple[Tensor, dict[str, float]]:
         return self.flow.loss(
-            self.dit, batch["x0"], batch["text"], batch["text_mask"], self.null_text, self.null_mask, generator=generator
+            self.dit, batch["x0"], batch["text"], batch["text_mask"], self.null_text, self.null_mask,
+            generator=generator, weight=batch.get("weight"),
         )
 
 
@@ -209,9 +210,11 @@ class DiTTask(Task):
         return self.batches(step)
 
     def prepare(self, batch: dict[str, Any], generator: torch.Generator) -> dict[str, Any]:
-        """Draw this step's latent from the cached posterior and normalize it: x0 (B, c, f, h, w)."""
+        """Draw this step's latent from the cached posterior and normalize it: x0 (B, c, f, h, w); and the loss
+        weight of each latent cell, weight (B, f, h, w) = 1 + focus_weight * focus."""
         z = self.vae.sample(batch["mean"], batch["logvar"], generator)  # (B, c, f, h, w)
-        return {**batch, "x0": self.vae.normalize(z)}
+        weight = 1.0 + self.cfg.focus_weight * batch["focus"] if self.cfg.focus_weight else None  # (B, f, h, w)
+        return {**batch, "x0": self.vae.normalize(z), "weight": weight}
 
     def export(self, ema: nn.Module, folder: Path, summary: dict[str, Any]) -> None:
         first = parse_bucket(self.cfg.buckets[0])
@@ -529,6 +532,8 @@ def train(cfg: TrainConfig, console: Any = None, hooks: list[Hook] | None = None
     for name in ("steps", "batch_size", "log_every", "ckpt_every", "fps", "clips"):
         if getattr(cfg, name) < 1:
             raise TenkuError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
+    if not cfg.focus_weight >= 0:
+        raise TenkuError(f"--focus-weight must be 0 or more, got {cfg.focus_weight}")
     if not cfg.buckets:
         raise TenkuError("--buckets needs at least one FxHxW bucket, e.g. 17x64x64")
     if cfg.precision not in ("fp32", "bf16"):

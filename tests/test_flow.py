@@ -106,6 +106,23 @@ def test_loss_excludes_held_frames_and_sees_them_clean():
     assert loss.item() == pytest.approx(expected.item(), rel=1e-4)
 
 
+def test_loss_weight_is_a_weighted_mean_over_latent_cells():
+    flow = RectifiedFlow(FlowConfig(cond_prob=0.0))
+    x0 = torch.zeros(8, 2, 3, 2, 2)
+    model = Recorder(lambda x, t, text, mask: torch.zeros_like(x))  # error = target^2 = eps^2 where x0 = 0
+    weight = torch.zeros(8, 3, 2, 2)
+    weight[:, :, 0, 1] = 5.0  # only one cell counts
+    loss, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=weight)
+    x, t, _, _ = model.calls[0]
+    eps = x / t[:, None, :, None, None]  # (B, c, f, h, w)
+    assert loss.item() == pytest.approx(eps[:, :, :, 0, 1].square().mean().item(), rel=1e-4)
+    even, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=torch.full((8, 3, 2, 2), 7.0))
+    plain, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen())
+    assert even.item() == pytest.approx(plain.item(), rel=1e-5)  # the weights' scale does not matter
+    with pytest.raises(TenkuError, match=r"loss weight must be \(B, f, h, w\) = \(8, 3, 2, 2\), got \(8, 3\)"):
+        flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=torch.ones(8, 3))
+
+
 def test_text_dropout_uses_the_null_prompt():
     text, mask = text_batch(B=6, L=4)
     null, null_mask = torch.zeros(1, 2, 8), torch.tensor([[True, False]])

@@ -125,6 +125,36 @@ def test_core_world_source_never_shows_a_held_out_combination():
     assert any(is_held_out(random_scene(rng, core=True)) for _ in range(50))
 
 
+def test_focus_grid_maps_object_pixels_onto_the_causal_latent_grid():
+    from tenku.data import focus_grid
+
+    focus = np.zeros((9, 16, 16), dtype=bool)
+    focus[0, 0, 0] = True     # frame 0 -> latent frame 0, cell (0, 0)
+    focus[3, 9, 15] = True    # frames 1-4 -> latent frame 1, cell (1, 1)
+    focus[8, 8, 0] = True     # frames 5-8 -> latent frame 2, cell (1, 0)
+    grid = focus_grid(focus, 3, 2, 2)
+    expected = torch.zeros(3, 2, 2)
+    expected[0, 0, 0] = expected[1, 1, 1] = expected[2, 1, 0] = 1
+    assert torch.equal(grid, expected)
+    assert torch.equal(focus_grid(focus[:1], 1, 2, 2), expected[:1])  # an image
+    with pytest.raises(TenkuError, match="focus of 9x16x16 pixels does not map onto a 4x2x2 latent grid"):
+        focus_grid(focus, 4, 2, 2)
+
+
+def test_world_sources_mark_the_object_pixels():
+    from tenku.data import CoreWorldSource, WorldSource
+
+    for src in (CoreWorldSource(seed=0, fps=8, clips=4), WorldSource(seed=0, fps=8, clips=4)):
+        for i in range(4):
+            clip = src.get(i, Bucket(9, 32, 32))
+            assert clip.focus.shape == (9, 32, 32) and clip.focus.dtype == bool
+            share = clip.focus.mean()
+            assert 0.0 < share < 0.5, (src.name, i, share)  # objects, on a background that is most of the frame
+    square = SyntheticSource(0, 1).get(0, Bucket(5, 16, 16))
+    painted = (square.frames != 235).any(axis=-1)
+    assert np.array_equal(square.focus, painted)
+
+
 def test_latent_cache_round_trip(tmp_path):
     buckets = [Bucket(5, 16, 16), Bucket(9, 16, 32)]
     calls = []
@@ -148,6 +178,8 @@ def test_latent_cache_round_trip(tmp_path):
     assert b0["mean"].shape == (2, 3, 2, 2, 2) and b1["mean"].shape == (2, 3, 3, 2, 4)
     assert b0["text"].shape == (2, 4, 3) and b0["text_mask"].dtype == torch.bool
     assert (b0["logvar"] == -2).all()
+    assert b0["focus"].shape == (2, 2, 2, 2) and b1["focus"].shape == (2, 3, 2, 4)
+    assert set(b0["focus"].unique().tolist()) <= {0.0, 1.0} and b0["focus"].sum() > 0  # the squares' cells
     build_latent_cache(folder, SyntheticSource(0, 5), buckets, encode, encode_text, {"v": 2}, batch_size=2)
     assert len(calls) == 12, "a cache built for something else is rebuilt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latents"]
@@ -231,6 +263,8 @@ def test_bad_train_settings(tmp_path):
         train(vae_cfg(tmp_path, data=str(tmp_path / "nowhere")))
     with pytest.raises(TenkuError, match="needs --vae PATH"):
         train(vae_cfg(tmp_path, model="dit"))
+    with pytest.raises(TenkuError, match="--focus-weight must be 0 or more, got -1.0"):
+        train(vae_cfg(tmp_path, model="dit", focus_weight=-1.0))
     with pytest.raises(CheckpointError, match="does not exist; train one"):
         train(vae_cfg(tmp_path, model="dit", vae=str(tmp_path / "novae")))
 
@@ -264,6 +298,17 @@ def test_dit_resume_is_exact_and_exports_a_pipeline(tmp_path, trained_vae):
     dit_config = json.loads((tmp_path / "a" / "model" / "dit" / "config.json").read_text())
     assert dit_config["text_dim"] == 384 and dit_config["in_channels"] == 4  # from the text encoder and the VAE
     assert sorted(p.name for p in (tmp_path / "a" / "latents").iterdir()) == ["5x16x32", "9x32x32", "meta.json", "texts.json", "texts.safetensors"]
+
+
+def test_dit_focus_weight_reaches_the_loss(tmp_path, trained_vae):
+    task = DiTTask(dit_cfg(tmp_path / "a", trained_vae, focus_weight=3.0), Dist.single("cpu"))
+    batch = task.prepare(task.batch(0), torch.Generator().manual_seed(0))
+    assert torch.equal(batch["weight"], 1.0 + 3.0 * batch["focus"]) and batch["focus"].sum() > 0
+    plain = DiTTask(dit_cfg(tmp_path / "a", trained_vae), Dist.single("cpu"))
+    assert plain.prepare(plain.batch(0), torch.Generator().manual_seed(0))["weight"] is None
+    a, _ = task.objective(batch, torch.Generator().manual_seed(1))
+    b, _ = task.objective({**batch, "weight": None}, torch.Generator().manual_seed(1))
+    assert a.item() != b.item()
 
 
 def test_dit_bucket_must_fit_the_patch(tmp_path, trained_vae):
