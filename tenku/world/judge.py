@@ -53,7 +53,12 @@ BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous ape
 REST_S = 0.5  # physics: an object still on the ground this long (s) is at rest ...
 LEAP_M = 0.3  # ... and must not rise more than this (m) above touching it unless something hits it
 TOUCH_M = 0.3  # physics: centres closer than the two half-sizes plus this (a frame's travel) may have collided
+LIFT_SLACK_M = 0.15  # ... and one whose centre is higher than this above the other's pushes it down, never up
+PUSH_VX = 0.5  # ... a push from the side changes the pushed object's sideways speed by more than this (m/s)
 SLIDE_S = 1.0  # physics: an object on the ground in clear view this long (s) ...
+# ... (windows of these lengths: friction slows a roll by only ~0.5 m/s^2, so a roll played backwards gathers
+# `SPEED_GAIN` only over a second or more) ...
+SLIDE_SPANS = (SLIDE_S, 1.5, 2.0, 3.0)
 SPEED_GAIN = 0.6  # ... must not end it faster than it began by more than this (m/s), nor twice as fast ...
 SLIDE_FIT = 0.08  # ... when a parabola fits its path to this (m rms): smoothly, with no push
 SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
@@ -256,7 +261,11 @@ def _seen(
         open_view=open_view,
         near_occluder=near_occluder,
         clean=clean,
-        bottom_seen=~track.series("edge").astype(bool) & np.isfinite(track.series("fill")) & (~near_occluder | whole),
+        # overlapping another object (drawn over it or under it) its bottom may be hidden too, unless it is whole
+        bottom_seen=~track.series("edge").astype(bool)
+        & np.isfinite(track.series("fill"))
+        & (~near_occluder | whole)
+        & ((track.series("touch") == 0) | (area > WHOLE_AREA * typical)),
         cam_x=cam.tx[frame] / ppm,
     )
 
@@ -756,7 +765,7 @@ def judge_physics(query: PromptQuery, scene: Scene, matches) -> Criterion:
                 continue  # the clip starts or ends at it: it may have been any height
             gap = max(s.frame[top] - prev[-1], nxt[0] - s.frame[top]) * dt
             ceiling = s.bottom[top] + (G_RANGE[1] * GRAVITY * gap * gap / 8 if gap > 1.5 * dt else 0.0)
-            if _interacts(s, scene.objects, s.t[top], s.t[h1[np.argmax(s.bottom[h1])]], moving=True):
+            if _interacts(s, scene.objects, s.t[top], s.t[h1[np.argmax(s.bottom[h1])]], moving=True, lift=True):
                 continue  # knocked by another object
             before, after = ceiling, s.bottom[h1].max()
             if after > BOUNCE_GAIN * (before + slack) and after - before > 0.15:
@@ -770,7 +779,7 @@ def judge_physics(query: PromptQuery, scene: Scene, matches) -> Criterion:
             penalties.append(0.5)
         # 5. nothing speeds up along the ground on its own: friction slows a roll or a slide (played backwards, it
         # gathers speed from nothing)
-        gain = _speeds_up(s)
+        gain = _speeds_up(s, scene.objects)
         if gain is not None:
             notes.append(f"{name} speeds up along the ground untouched ({gain[1]:.2f} to {gain[2]:.2f} m/s by {gain[0]:.1f} s)")
             penalties.append(0.5)
@@ -795,17 +804,18 @@ def _jumps_from_rest(s: Seen, objects: list[Seen]) -> tuple[float, float] | None
             continue
         if start is not None and t[k - 1] - t[start] >= REST_S and np.ptp(x[start:k]) < STILL_M:
             later = np.flatnonzero(b[k:] > _contact(s) + LEAP_M)
-            if later.size and not _interacts(s, objects, t[k - 1], t[k] + 0.25, moving=True):  # a push at take-off
+            if later.size and not _interacts(s, objects, t[k - 1], t[k] + 0.25, moving=True, lift=True):  # a push at take-off
                 return float(t[k]), float(b[k + later[0]])
         start = None
     return None
 
 
-def _speeds_up(s: Seen) -> tuple[float, float, float] | None:
+def _speeds_up(s: Seen, objects: list[Seen] | None = None) -> tuple[float, float, float] | None:
     """(time, speed at first, speed at last) when the object, on the ground in clear view, gathers speed smoothly
-    over `SLIDE_S`: a parabola x(t) fits its path there to `SLIDE_FIT` and its speed grows by `SPEED_GAIN` and at
+    over `SLIDE_S` (or a longer window of `SLIDE_SPANS`): a parabola x(t) fits its path there to `SLIDE_FIT` and its speed grows by `SPEED_GAIN` and at
     least doubles; None otherwise. Friction only ever slows a roll or a slide; a push from another object (or a
-    wall) changes the speed at once, a kink no parabola fits."""
+    wall) changes the speed at once, a kink no parabola fits; a moving object among `objects` that touches it in the
+    window may push it along smoothly, so such a window does not count."""
     idx = np.flatnonzero(s.bottom_seen & (s.track.series("touch") == 0))  # where its centre is its whole's
     if idx.size < 6:
         return None
@@ -813,10 +823,10 @@ def _speeds_up(s: Seen) -> tuple[float, float, float] | None:
     for i, j in _runs(np.arange(len(idx)), low):  # across gaps; windows below take only short ones
         run = idx[i : j + 1]
         t, x = s.t[run], s.x[run]
-        for a in range(len(run)):
-            b = np.searchsorted(t, t[a] + SLIDE_S)
+        for a, span in itertools.product(range(len(run)), SLIDE_SPANS):
+            b = np.searchsorted(t, t[a] + span)
             if b >= len(run):
-                break
+                continue
             tw, xw = t[a : b + 1] - t[a], x[a : b + 1]
             if len(tw) < 6 or np.diff(tw).max() > 0.3:
                 continue  # a push may hide in a longer gap
@@ -831,6 +841,8 @@ def _speeds_up(s: Seen) -> tuple[float, float, float] | None:
             m = len(tw) // 2
             c0, c1 = abs(xw[m] - xw[0]) / (tw[m] - tw[0]), abs(xw[-1] - xw[m]) / (tw[-1] - tw[m])
             if v0 * v1 > 0 and abs(v1) > abs(v0) + SPEED_GAIN and abs(v1) > 2 * abs(v0) and c1 > c0 + SPEED_GAIN / 2:
+                if objects is not None and _interacts(s, objects, t[a], t[b], moving=True):
+                    continue  # pushed along: a circling object can shove it smoothly
                 return float(t[b]), float(abs(v0)), float(abs(v1))
     return None
 
@@ -849,9 +861,16 @@ def _runs(frames: np.ndarray, mask: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool = False) -> bool:
+def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool = False, lift: bool = False) -> bool:
     """Whether another object comes within touching distance of `s` between t0 and t1; with `moving`, only one that
-    moves then: an object lying still can deflect `s` but cannot give it the energy to leap or bounce higher."""
+    moves then: an object lying still can deflect `s` but cannot give it the energy to leap or bounce higher.
+
+    With `lift` (the question is whether a push could have sent `s` higher), a touch counts only when it could
+    push `s` upwards: the world's objects collide as discs, so the push runs along the line of centres and lifts
+    `s` only from below its centre; and a push from the side (the line of centres nearer horizontal than
+    vertical) gives `s` more sideways speed than lift, so it counts only when `s` changes its sideways speed by
+    `PUSH_VX` across t0..t1 (a dropped ball played backwards rises straight up beside a neighbour)."""
+    kicked = None  # whether s's sideways speed changes across the window; measured on first need
     for o in objects:
         if o is s:
             continue
@@ -861,11 +880,35 @@ def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool 
                 continue
         for k in np.flatnonzero((s.t >= t0) & (s.t <= t1)):
             j = np.flatnonzero(o.frame == s.frame[k])
-            if j.size:
-                d = np.hypot(o.x[j[0]] - s.x[k], (o.bottom[j[0]] + o.size_m / 2) - (s.bottom[k] + s.size_m / 2))
-                if d < 0.5 * (o.size_m + s.size_m) + TOUCH_M:
-                    return True
+            if not j.size:
+                continue
+            dx = o.x[j[0]] - s.x[k]
+            dy = (o.bottom[j[0]] + o.size_m / 2) - (s.bottom[k] + s.size_m / 2)  # > 0: o's centre is higher
+            if np.hypot(dx, dy) >= 0.5 * (o.size_m + s.size_m) + TOUCH_M:
+                continue
+            if not lift:
+                return True
+            if dy > LIFT_SLACK_M:
+                continue  # from above: it can only push s down
+            if -dy >= abs(dx):
+                return True  # from below
+            if kicked is None:
+                kicked = _sideways_change(s, t0, t1) > PUSH_VX
+            if kicked:
+                return True
     return False
+
+
+def _sideways_change(s: Seen, t0: float, t1: float, span: float = 0.6) -> float:
+    """|change| of the horizontal speed (m/s) from the `span` s before t0 to the `span` s after t1 (line fits);
+    infinite when either side has fewer than 2 sightings (no evidence: assume a push)."""
+    v = []
+    for lo, hi in ((t0 - span, t0), (t1, t1 + span)):
+        m = (s.t >= lo - 1e-9) & (s.t <= hi + 1e-9)
+        if m.sum() < 2 or np.ptp(s.t[m]) < 0.15:
+            return float("inf")
+        v.append(np.polyfit(s.t[m], s.x[m], 1)[0])
+    return float(abs(v[1] - v[0]))
 
 
 def judge_consistency(scene: Scene) -> Criterion:

@@ -795,8 +795,13 @@ def estimate_camera(clip: Clip, classes: np.ndarray, min_texture: float = MIN_TE
     if f < 2:
         return cam
     light = clip.lab[..., 0].astype(np.float64)
-    grown = classes >= 0  # a 2-px margin round objects: their blurred fringes are not background either
-    for _ in range(2):
+    # a margin round objects: their blurred fringes are not background either. Two working pixels, plus two input
+    # pixels' worth: H.264 halves colour resolution, so a small object's rim and contact shadow smear over two
+    # input pixels that the colour test misses, and on a plain backdrop that rim, moving with the object, is all the
+    # texture there is (a 6-px cube on the studio's khaki read as a 5 m pan)
+    margin = 2 + 2 * int(np.ceil(1.0 / clip.scale - 1e-6))
+    grown = classes >= 0
+    for _ in range(margin):
         g = grown.copy()
         g[:, 1:] |= grown[:, :-1]
         g[:, :-1] |= grown[:, 1:]

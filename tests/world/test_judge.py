@@ -273,3 +273,60 @@ def test_a_shape_too_small_to_tell_is_unsure_and_a_clear_wrong_one_still_fails()
     frames = draw(big, RenderSpec(width=96, height=96, fps=8, seconds=2))  # 1.2 m: 14 px across
     crit = jd.judge_query(frames, 8, q(shape="ball", color="red")).criterion("objects")
     assert not crit.passed and "shape cube" in crit.detail, crit.detail
+
+
+def test_a_gentle_roll_played_backwards_gathers_speed_over_seconds():
+    """Friction slows a roll by ~0.5 m/s^2: less than `SPEED_GAIN` in one second, so only a longer window sees the
+    backwards clip speed up."""
+    t = np.arange(40) / 10
+    x = -3 + 2.2 * t - 0.25 * t**2  # 0.5 m/s^2: 2.2 m/s down to 0.25 m/s
+    assert jd._speeds_up(_seen(t, x, np.zeros_like(t))) is None
+    found = jd._speeds_up(_seen(t, x[::-1].copy(), np.zeros_like(t)))
+    assert found is not None and found[2] > found[1] + jd.SPEED_GAIN, found
+
+
+def test_a_smooth_speed_up_while_a_moving_object_touches_it_is_a_push():
+    t = np.arange(40) / 10
+    x = -3 + 0.1 * t + 0.5 * t**2  # gathers speed ...
+    pushed = _seen(t, x, np.zeros_like(t))
+    pusher = _seen(t, x - 0.9, np.zeros_like(t))  # ... shoved along by an object right behind it
+    assert jd._speeds_up(pushed) is not None
+    assert jd._speeds_up(pushed, [pushed, pusher]) is None
+    far = _seen(t, x - 3.0, np.full_like(t, 2.0))
+    assert jd._speeds_up(pushed, [pushed, far]) is not None
+
+
+def test_a_leap_beside_a_moving_neighbour_is_excused_only_if_the_neighbour_could_have_lifted_it():
+    """Discs push along the line of centres: a neighbour beside a resting object that rises straight up (a dropped
+    ball played backwards) did not launch it; one that knocks it sideways as it lifts it, or one below it, may have."""
+    t = np.arange(40) / 10
+    rest_then_up = np.where(t < 2.0, 0.0, 4.0 * (t - 2.0) - 4.9 * (t - 2.0) ** 2).clip(0)
+    straight = _seen(t, np.zeros(40), rest_then_up)
+    beside = _seen(t, 1.0 - 0.4 * t + 0.8, np.zeros(40))  # rolls past on the right, centre level with its own
+    assert jd._jumps_from_rest(straight, [straight]) is not None
+    assert jd._jumps_from_rest(straight, [straight, beside]) is not None
+    knocked = _seen(t, np.where(t < 2.0, 0.0, -1.5 * (t - 2.0)), rest_then_up)  # flies off to the left as it rises
+    assert jd._jumps_from_rest(knocked, [knocked, beside]) is None
+    below = _seen(t, np.full(40, 0.1), np.where(t < 2.0, -0.4, rest_then_up - 0.9))  # centre well under its own
+    assert jd._jumps_from_rest(straight, [straight, below]) is None
+
+
+def test_a_small_object_on_a_plain_backdrop_through_h264_is_no_pan():
+    """H.264 smears a few-pixel object's rim and shadow past the colour test; that rim, moving with the object, must
+    not pass for background texture (a 6-px pyramid bouncing right once read as a 5 m pan)."""
+    from tenku.video import read_video, write_video
+    from tenku.world.render import render_with_trajectory
+
+    scene = SceneSpec(setting="studio", objects=[one("pyramid", "purple", "bounce", "right", x=-0.34, y=0.0, vx=1.18)])
+    spec = RenderSpec(width=64, height=64, fps=10, seconds=4)
+    frames, _ = render_with_trajectory(scene, spec, seed=0)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_video(Path(tmp) / "c.mp4", frames, spec.fps)
+        frames, fps = read_video(Path(tmp) / "c.mp4")
+    clip = tr.prepare(frames[:, :64, :64], fps)
+    classes, _ = tr.segment(clip)
+    cam = tr.estimate_camera(clip, classes)
+    assert not cam.measured or abs(cam.tx).max() / clip.px_per_metre < 0.3, cam.tx
