@@ -1,18 +1,19 @@
 """Copy a trained tenku-world run into the package: fp16 weights, the training logs, the model card.
 
     python3 runs/ship.py RUNS/dit-world --vae-run RUNS/vae-world [--card runs/tenku-world-card.md]
+    python3 runs/ship.py RUNS/dit-1 RUNS/dit-2 --vae-run RUNS/vae-1 --vae-run RUNS/vae-2   # staged runs (--init)
 
 Writes tenku/weights/tenku-world/ atomically (the old folder stays until the new one is complete): the pipeline of
-`RUNS/dit-world/model` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl`, and README.md =
-the hand-written card (data, recipe, measured quality, failure cases) followed by a table computed from the logs
-(steps, clips seen, compute hours, last losses).
+the last DiT run's `model/` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl` (every stage's
+rows in order, each with its "stage" number), and README.md = the hand-written card (data, recipe, measured
+quality, failure cases) followed by a table computed from the logs (steps, clips seen, compute hours, last
+losses), one row per stage. A run that continued another with `--init` counts its steps from 0 again.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 import torch
@@ -37,8 +38,8 @@ def log_summary(path: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dit_run", type=Path)
-    parser.add_argument("--vae-run", type=Path, required=True)
+    parser.add_argument("dit_runs", type=Path, nargs="+", help="the DiT runs in order; the last one is shipped")
+    parser.add_argument("--vae-run", type=Path, action="append", required=True, help="the VAE runs in order")
     parser.add_argument("--card", type=Path, default=ROOT / "runs" / "tenku-world-card.md")
     parser.add_argument("--device-note", default="2-core x86_64 CPU, no GPU, torch 2.13.0 (CPU)")
     args = parser.parse_args()
@@ -46,17 +47,18 @@ def main() -> None:
     from tenku.checkpoint import load_manifest
     from tenku.pipeline import Pipeline
 
-    pipe = Pipeline.from_pretrained(args.dit_run)
-    manifest = load_manifest(args.dit_run / "model")
-    vae_log, dit_log = log_summary(args.vae_run / "log.jsonl"), log_summary(args.dit_run / "log.jsonl")
-    rows = [
-        "| stage | steps | clips seen | compute (h) | last 20 logs |",
-        "|---|---|---|---|---|",
-        f"| VAE | {vae_log['steps']:,} | {vae_log['clips']:,.0f} | {vae_log['hours']:.2f} | "
-        + ", ".join(f"{k} {v:.4g}" for k, v in vae_log["last"].items() if k in ("loss", "psnr", "ssim", "kl")) + " |",
-        f"| DiT | {dit_log['steps']:,} | {dit_log['clips']:,.0f} | {dit_log['hours']:.2f} | "
-        + ", ".join(f"{k} {v:.4g}" for k, v in dit_log["last"].items() if k in ("loss",)) + " |",
-    ]
+    last = args.dit_runs[-1]
+    pipe = Pipeline.from_pretrained(last)
+    manifest = load_manifest(last / "model")
+    rows = ["| stage | steps | clips seen | compute (h) | last 20 logs |", "|---|---|---|---|---|"]
+    for name, runs, keys in (("VAE", args.vae_run, ("loss", "hard", "psnr", "ssim", "kl")), ("DiT", args.dit_runs, ("loss",))):
+        for k, run in enumerate(runs, 1):
+            log = log_summary(run / "log.jsonl")
+            label = f"{name} {k}" if len(runs) > 1 else name
+            rows.append(
+                f"| {label} | {log['steps']:,} | {log['clips']:,.0f} | {log['hours']:.2f} | "
+                + ", ".join(f"{key} {v:.4g}" for key, v in log["last"].items() if key in keys) + " |"
+            )
     card = args.card.read_text() if args.card.is_file() else "# tenku-world\n"
     card += "\n## Training, from the logs\n\n" + "\n".join(rows) + f"\n\nCompute: {args.device_note}.\n"
 
@@ -67,8 +69,14 @@ def main() -> None:
     save_pipeline(DEST, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
                   dtype=torch.float16, info=info)
     (DEST / "logs").mkdir(exist_ok=True)
-    shutil.copy(args.vae_run / "log.jsonl", DEST / "logs" / "vae.jsonl")
-    shutil.copy(args.dit_run / "log.jsonl", DEST / "logs" / "dit.jsonl")
+    for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
+        lines = [
+            json.dumps({"stage": k, **json.loads(line)})
+            for k, run in enumerate(runs, 1)
+            for line in (run / "log.jsonl").read_text().splitlines()
+            if line.strip()
+        ]
+        (DEST / "logs" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
     size = sum(p.stat().st_size for p in DEST.rglob("*") if p.is_file())
     print(f"wrote {DEST} ({size / 2**20:.1f} MB)")
 

@@ -863,49 +863,49 @@ def _runs(frames: np.ndarray, mask: np.ndarray) -> list[tuple[int, int]]:
 
 def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool = False, lift: bool = False) -> bool:
     """Whether another object comes within touching distance of `s` between t0 and t1; with `moving`, only one that
-    moves then: an object lying still can deflect `s` but cannot give it the energy to leap or bounce higher.
+    moves then: an object lying still can deflect `s` but cannot give it the energy to speed up.
 
-    With `lift` (the question is whether a push could have sent `s` higher), a touch counts only when it could
-    push `s` upwards: the world's objects collide as discs, so the push runs along the line of centres and lifts
-    `s` only from below its centre; and a push from the side (the line of centres nearer horizontal than
-    vertical) gives `s` more sideways speed than lift, so it counts only when `s` changes its sideways speed by
-    `PUSH_VX` across t0..t1 (a dropped ball played backwards rises straight up beside a neighbour)."""
-    kicked = None  # whether s's sideways speed changes across the window; measured on first need
+    With `lift` (could a push have sent `s` higher? `moving` is then moot: `s` may bounce off a resting object's top),
+    a touch counts only when it could push `s` upwards. The world's objects collide as discs, so the push runs
+    along the line of centres, taken where `s` is lowest while they touch (the contact): it lifts `s` only from
+    below its centre, and from the side (the line nearer horizontal than vertical) it gives `s` more sideways speed
+    than lift, so it counts only when `s` changes its sideways speed by `PUSH_VX` at the contact (a dropped ball
+    played backwards rises straight up beside its neighbour)."""
     for o in objects:
         if o is s:
             continue
-        if moving:
+        if moving and not lift:
             near = (o.t >= t0 - 0.3) & (o.t <= t1 + 0.3)
             if near.sum() < 2 or max(np.ptp(o.x[near]), np.ptp(o.bottom[near])) < STILL_M:
                 continue
+        contact = None  # (s's bottom, dx, dy, time) at the lowest touching sighting of s
         for k in np.flatnonzero((s.t >= t0) & (s.t <= t1)):
-            j = np.flatnonzero(o.frame == s.frame[k])
-            if not j.size:
-                continue
-            dx = o.x[j[0]] - s.x[k]
-            dy = (o.bottom[j[0]] + o.size_m / 2) - (s.bottom[k] + s.size_m / 2)  # > 0: o's centre is higher
-            if np.hypot(dx, dy) >= 0.5 * (o.size_m + s.size_m) + TOUCH_M:
-                continue
-            if not lift:
-                return True
-            if dy > LIFT_SLACK_M:
-                continue  # from above: it can only push s down
-            if -dy >= abs(dx):
-                return True  # from below
-            if kicked is None:
-                kicked = _sideways_change(s, t0, t1) > PUSH_VX
-            if kicked:
-                return True
+            f = s.frame[k]
+            if not o.frame[0] <= f <= o.frame[-1] or np.abs(o.frame - f).min() > 2:
+                continue  # o not seen about then (between its sightings it is interpolated: it may hide behind s)
+            dx = np.interp(f, o.frame, o.x) - s.x[k]
+            dy = (np.interp(f, o.frame, o.bottom) + o.size_m / 2) - (s.bottom[k] + s.size_m / 2)  # > 0: o's is higher
+            if np.hypot(dx, dy) < 0.5 * (o.size_m + s.size_m) + TOUCH_M and (contact is None or s.bottom[k] < contact[0]):
+                contact = (s.bottom[k], dx, dy, s.t[k])
+        if contact is None:
+            continue
+        if not lift:
+            return True
+        _, dx, dy, tc = contact
+        if dy > LIFT_SLACK_M:
+            continue  # from above: it can only push s down
+        if -dy >= abs(dx) or _sideways_change(s, tc) > PUSH_VX:
+            return True  # from below, or from the side with a kick
     return False
 
 
-def _sideways_change(s: Seen, t0: float, t1: float, span: float = 0.6) -> float:
-    """|change| of the horizontal speed (m/s) from the `span` s before t0 to the `span` s after t1 (line fits);
-    infinite when either side has fewer than 2 sightings (no evidence: assume a push)."""
+def _sideways_change(s: Seen, tc: float, span: float = 0.6) -> float:
+    """|change| of the horizontal speed (m/s) at time tc: line fits through the sightings `span` s either side (tc's
+    own in both); infinite when a side has too few (no evidence: assume a push)."""
     v = []
-    for lo, hi in ((t0 - span, t0), (t1, t1 + span)):
+    for lo, hi in ((tc - span, tc), (tc, tc + span)):
         m = (s.t >= lo - 1e-9) & (s.t <= hi + 1e-9)
-        if m.sum() < 2 or np.ptp(s.t[m]) < 0.15:
+        if m.sum() < 3 or np.ptp(s.t[m]) < 0.15:
             return float("inf")
         v.append(np.polyfit(s.t[m], s.x[m], 1)[0])
     return float(abs(v[1] - v[0]))
@@ -943,7 +943,12 @@ def judge_consistency(scene: Scene) -> Criterion:
             penalties.append(0.5)
         # a gap inside the track: fine behind something, not in the open
         for k in np.flatnonzero(np.diff(s.frame) > 1):
-            if not (_hidden_edge(s, k, scene, 1) or _hidden_edge(s, k + 1, scene, -1) or _faint_between(scene, s, k)):
+            if not (
+                _hidden_edge(s, k, scene, 1)
+                or _hidden_edge(s, k + 1, scene, -1)
+                or _faint_between(scene, s, k)
+                or _covered_between(scene, s, k)
+            ):
                 notes.append(f"{name} blinks out at {s.t[k]:.1f} s")
                 penalties.append(0.25)
         # 3. size and colour hold from frame to frame
@@ -1016,6 +1021,27 @@ def _faint_between(scene: Scene, s: Seen, k: int) -> bool:
     for g in range(a.frame + 1, b.frame):
         u = (g - a.frame) / n
         if _faint_at(scene, s.track.color, a.cx + u * (b.cx - a.cx), a.cy + u * (b.cy - a.cy), hw, hh, g) is None:
+            return False
+    return True
+
+
+def _covered_between(scene: Scene, s: Seen, k: int) -> bool:
+    """Whether, in every frame of the gap between sightings k and k + 1, occluder or other objects' pixels fill at
+    least `COVER` of the object's box where it would have been (moved on linearly): it passed behind something it
+    need not have touched in the frame before (at 8 fps an object moves half a metre a frame)."""
+    a, b = s.track.blobs[k], s.track.blobs[k + 1]
+    n = b.frame - a.frame
+    f, h, w = scene.classes.shape
+    big = a if a.area >= b.area else b
+    hw, hh = big.width / 2, big.height / 2
+    for g in range(a.frame + 1, b.frame):
+        u = (g - a.frame) / n
+        cx, cy = a.cx + u * (b.cx - a.cx), a.cy + u * (b.cy - a.cy)
+        x0, x1 = int(np.clip(round(cx - hw), 0, w - 1)), int(np.clip(round(cx + hw), 0, w - 1))
+        y0, y1 = int(np.clip(round(cy - hh), 0, h - 1)), int(np.clip(round(cy + hh), 0, h - 1))
+        cls = scene.classes[g, y0 : y1 + 1, x0 : x1 + 1]
+        other = scene.occluder[g, y0 : y1 + 1, x0 : x1 + 1] | ((cls >= 0) & (cls != s.track.color))
+        if other.mean() < COVER:
             return False
     return True
 
