@@ -2,6 +2,7 @@
 
     python3 benchmarks/judge_validation.py --n 500 --seed 0      # the full table (~36 minutes with --workers 1)
     python3 benchmarks/judge_validation.py --quick               # 40 clips, a smoke run
+    python3 benchmarks/judge_validation.py --seed 3 --only 7,41 -v  # two clips of a run again, failures listed
 
 Each clip is a `sample.random_scene` rendered at one of `SIZES` and `RATES` for 4 s; every other clip goes through
 an H.264 MP4 and back (`tenku.video`), as a model's output would. The prompt is the scene's caption
@@ -229,12 +230,16 @@ def run_case(args: tuple[int, int, str | None, bool]) -> Result:
     return res
 
 
-def validate(n: int, seed: int = 0, workers: int = 1, use_parser: bool | None = None) -> list[Result]:
-    """Judge n clean clips and one corruption of each (cycling through `CORRUPTIONS`)."""
+def validate(
+    n: int, seed: int = 0, workers: int = 1, use_parser: bool | None = None, only: list[int] | None = None
+) -> list[Result]:
+    """Judge n clean clips and one corruption of each (cycling through `CORRUPTIONS`); with `only`, just the clips
+    of those indices (each with the corruption it gets in a full run), to look again at listed failures."""
     if use_parser is None:
         use_parser = _parser_available()
     kinds = list(CORRUPTIONS)
-    jobs = [(seed, i, kinds[i % len(kinds)], use_parser) for i in range(n)]
+    jobs = [(seed, i, kinds[i % len(kinds)], use_parser) for i in (range(n) if only is None else only)]
+    n = len(jobs)
     t0, out = time.perf_counter(), []
     with Pool(workers) if workers > 1 else _Serial() as pool:
         for r in pool.imap(run_case, jobs, chunksize=4):
@@ -314,6 +319,16 @@ def print_table(results: list[Result], wall: float, args) -> None:
                 print(f"missed {r.corruption} #{r.index} {r.size} {r.fps:g}fps mp4={r.mp4}: {r.corrupt_details}")
 
 
+def _indices(text: str) -> list[int]:
+    try:
+        out = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--only takes clip indices separated by commas, e.g. 3,41; got {text!r}")
+    if not out or min(out) < 0:
+        raise argparse.ArgumentTypeError(f"--only takes non-negative clip indices, e.g. 3,41; got {text!r}")
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=500, help="clean clips (each also gets one corruption)")
@@ -322,10 +337,11 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--direct", action="store_true", help="give the judge the scene's words, not a parsed caption")
     p.add_argument("--verbose", "-v", action="store_true", help="list every failure")
+    p.add_argument("--only", type=_indices, help="judge only these clips of the run, e.g. 3,41 (from a -v listing)")
     args = p.parse_args()
     n = 40 if args.quick else args.n
     t0 = time.perf_counter()
-    results = validate(n, args.seed, args.workers, use_parser=False if args.direct else None)
+    results = validate(n, args.seed, args.workers, use_parser=False if args.direct else None, only=args.only)
     print_table(results, time.perf_counter() - t0, args)
 
 

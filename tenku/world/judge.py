@@ -39,9 +39,12 @@ WHOLE_AREA = 0.9  # a sighting next to an occluder with this share of the object
 MIN_TRACK_SHARE = 0.12  # an object is a track seen in at least this share of the frames (and 3 frames)
 CONTACT_M = 0.12  # a bottom within this of the ground touches it (plus 15% of the object's height)
 STILL_M = 0.3  # rest/spin: the object wanders less than this (plus a quarter of its height)
-MOVE_M = 0.3  # a direction is the sense of the first horizontal excursion this long
+MOVE_M = 0.3  # a direction is the sense of the first horizontal excursion this long ...
+HEAD_M = 0.1  # ... or, when it touches another object first, of the way it went before, if this far
 ELLIPSE_FILL = (0.72, 0.84)  # shape: a steady silhouette filling this share of its box is an (ellipse) ball ...
 BALL_FILL_SWING = 0.12  # ... steady: its fill swings by less than this over the clip
+ELLIPSE_COMPACT = 0.85  # ... and an ellipse's compactness is at least this share of its elongation
+CUT_TAPER = 1.6  # shape: a silhouette this much wider at its top third than its bottom one is cut off below
 # a silhouette whose fill of its box spreads (`_spread`) by more than this over the clip is turning: measured on
 # rendered clips, resting shapes spread by <= 0.03, spinning ones by >= 0.18
 TURN_FILL = 0.08
@@ -64,6 +67,7 @@ SLIDE_FIT = 0.08  # ... when a parabola fits its path to this (m rms): smoothly,
 SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
 AREA_JUMP = 0.45  # consistency: a frame-to-frame change of log-area beyond this (plus pixel slack) is a flicker
 NOISE_MAX = 12.0  # consistency: robust frame-to-frame background noise (CIELAB L) above this is drowned in noise
+PIECE_FRAMES = 2  # objects: same-colour tracks alive together this many frames at most are pieces of one object
 COVER = 0.5  # consistency: an object hidden the next frame has this share of its box under other pixels
 MIN_FAINT_PIXELS = 3  # consistency: an object still shows in a frame with this many faint pixels where expected
 BG_JUMP = 8.0  # consistency: a background step above this many L units (and 4x the median step) is a jump
@@ -316,7 +320,9 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
         s.shape = classify_shape(s)
         span = float(np.median([max(b.width, b.height) * b.px for b in s.silhouettes])) if s.silhouettes else 0.0
         if s.shape is None:  # seen only beside other objects, occluders or the frame's edge: no whole outline
-            s.unsure["shape"] = f"unsure (too few clear views: {len(s.silhouettes)})"
+            few = len(s.silhouettes) < 2
+            why = f"too few clear views: {len(s.silhouettes)}" if few else "its outline is cut off below"
+            s.unsure["shape"] = f"unsure ({why})"
         elif span < MIN_SHAPE_PX:
             s.unsure["shape"] = f"unsure (only {span:.0f} px across; looks like a {s.shape})"
         if not s.clean.any():  # its height is of a part of it
@@ -361,15 +367,25 @@ def classify_shape(s: Seen) -> str | None:
     elong = float(np.median([b.elong for b in blobs]))
     if compact < 0.47 or taper < 0.5:
         return "pyramid"
+    if taper > CUT_TAPER:
+        return None  # wider at the top than any shape: its bottom is hidden (grass, a trunk's foot) in every view
     # a disc fills ~0.9 of its circumcircle, a square 0.64, a cylinder's box ~0.67: measured on rendered clips, balls
     # run 0.71-0.93, cubes and cylinders 0.61-0.72, so the overlap goes by the box: a disc fills pi/4 of it and is
-    # as wide as tall, cubes and cylinders fill 0.86+
+    # as wide as tall, cubes and cylinders fill 0.86+ (a turning cube's fill swings through pi/4, but so does a
+    # 6-px ball's through H.264: steadiness cannot tell them apart that small)
+    fills = [b.fill for b in blobs]
     if compact > 0.76 or (compact > 0.66 and fill < 0.85 and elong > 0.88):
         return "ball"
     # an ellipse fills pi/4 of its box however the frame was stretched, and keeps doing so while it turns: a ball
     # in a video resized to another aspect ratio (boxes fill ~0.95 of theirs, a turning box swings)
-    fills = [b.fill for b in blobs]
-    if len(blobs) >= 3 and ELLIPSE_FILL[0] <= fill <= ELLIPSE_FILL[1] and np.ptp(fills) < BALL_FILL_SWING:
+    # (an ellipse's compactness is its axis ratio, as its elongation is; a tilted cube's hexagon fills its box alike
+    # but is far less compact than elongated: 0.6 against 0.89)
+    if (
+        len(blobs) >= 3
+        and ELLIPSE_FILL[0] <= fill <= ELLIPSE_FILL[1]
+        and np.ptp(fills) < BALL_FILL_SWING
+        and compact > ELLIPSE_COMPACT * elong
+    ):
         return "ball"
     return "cylinder" if elong < 0.8 else "cube"
 
@@ -572,14 +588,14 @@ def _describe(q: ObjectQuery) -> str:
     return " ".join(v for v in (q.size, q.color, q.shape or "object") if v)
 
 
-def _moves_as(q: ObjectQuery, s: Seen) -> int:
+def _moves_as(q: ObjectQuery, s: Seen, objects: list[Seen]) -> int:
     """How many of the query's motion and direction words the object shows: breaks ties between objects that look
     alike ("a red ball bounces left and a red ball rolls right" pairs each ball with its own motion)."""
     n = 0
     if q.motion is not None:
         n += motion_matches(s, q.motion)[0]
     if q.direction not in (None, "none"):
-        n += direction_of(s)[0] == q.direction
+        n += direction_of(s, objects)[0] == q.direction
     return n
 
 
@@ -592,7 +608,7 @@ def match_objects(query: PromptQuery, objects: list[Seen]) -> list[tuple[float, 
     5^4 pairings, however many objects a real video shows."""
     n_q = len(query.objects)
     fit = [[_fits(q, s) for s in objects] for q in query.objects]
-    moves = [[_moves_as(q, s) for s in objects] for q in query.objects]
+    moves = [[_moves_as(q, s, objects) for s in objects] for q in query.objects]
     cands = [
         sorted(range(len(objects)), key=lambda j: (fit[i][j][0], moves[i][j]), reverse=True)[:n_q] + [None]
         for i in range(n_q)
@@ -646,24 +662,77 @@ def judge_objects(query: PromptQuery, scene: Scene, matches) -> Criterion:
 
 
 def _max_alive(objects: list[Seen]) -> int:
+    """The most objects alive (first to last sighting) at once, counting as one the tracks that are pieces of one
+    object: tracks that overlap by at most `PIECE_FRAMES` frames (one object cut in two by a tree trunk as it
+    passes, for a frame or two), or whose sightings in every shared frame fit in one object's box."""
     if not objects:
         return 0
+    group = list(range(len(objects)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i, j in itertools.combinations(range(len(objects)), 2):
+        a, b = objects[i], objects[j]
+        first, last = max(a.frame[0], b.frame[0]), min(a.frame[-1], b.frame[-1])
+        if last < first:
+            continue
+        shared = np.intersect1d(a.frame, b.frame)
+        if last - first + 1 <= PIECE_FRAMES or (shared.size and all(_one_box(a, b, g) for g in shared)):
+            group[root(j)] = root(i)
     frames = max(int(s.frame[-1]) for s in objects) + 1
-    alive = np.zeros(frames, int)
-    for s in objects:
-        alive[int(s.frame[0]) : int(s.frame[-1]) + 1] += 1
-    return int(alive.max())
+    alive = np.zeros((len(objects), frames), bool)
+    for i, s in enumerate(objects):
+        alive[root(i), int(s.frame[0]) : int(s.frame[-1]) + 1] = True
+    return int(alive.sum(0).max())
 
 
-def direction_of(s: Seen) -> tuple[str, float]:
-    """The sense of the first clear horizontal excursion from the start ('left'/'right'), or 'none'."""
-    x = s.x[s.clean] if s.clean.sum() >= max(3, 0.6 * len(s.clean)) else s.x
+def _one_box(a: Seen, b: Seen, frame: int) -> bool:
+    """Whether a's and b's blobs in `frame` fit together in a box no bigger than the larger object's usual one."""
+    ba = a.track.blobs[int(np.flatnonzero(a.frame == frame)[0])]
+    bb = b.track.blobs[int(np.flatnonzero(b.frame == frame)[0])]
+    width = max(np.median(a.track.series("width")), np.median(b.track.series("width")))
+    height = max(np.median(a.track.series("height")), np.median(b.track.series("height")))
+    wide = max(ba.x1, bb.x1) - min(ba.x0, bb.x0) + 1
+    tall = max(ba.y1, bb.y1) - min(ba.y0, bb.y0) + 1
+    return wide <= 1.2 * width + 1 and tall <= 1.2 * height + 1
+
+
+def direction_of(s: Seen, objects: list[Seen] | None = None) -> tuple[str, float]:
+    """The sense of the first clear horizontal excursion from the start ('left'/'right'), or 'none'. With
+    `objects`, an excursion reached only after `s` first touches another object (which may have knocked it back)
+    gives way to the sense of the way it went before, when that is at least `HEAD_M`: a prompt's direction is
+    where the object set off."""
+    c = s.clean if s.clean.sum() >= max(3, 0.6 * len(s.clean)) else np.ones_like(s.clean)
+    x, t = s.x[c], s.t[c]
     start = x[0]  # not a median with the next sighting: a fast object has moved on by then
     away = np.flatnonzero(np.abs(x - start) >= MOVE_M)
+    if objects is not None:
+        hit = _first_touch(s, objects)
+        before = np.flatnonzero(t <= hit)
+        if (away.size == 0 or t[away[0]] > hit) and before.size >= 2 and abs(x[before[-1]] - start) >= HEAD_M:
+            dx = x[before[-1]] - start
+            return ("right" if dx > 0 else "left"), float(dx)
     if away.size == 0:
         return "none", float(np.ptp(x))
     dx = x[away[0]] - start
     return ("right" if dx > 0 else "left"), float(dx)
+
+
+def _first_touch(s: Seen, objects: list[Seen]) -> float:
+    """When `s` first comes within touching distance (`TOUCH_M`) of another object; infinity if never."""
+    first = np.inf
+    for o in objects:
+        if o is s:
+            continue
+        shared, i, j = np.intersect1d(s.frame, o.frame, return_indices=True)
+        d = np.hypot(o.x[j] - s.x[i], (o.bottom[j] + o.size_m / 2) - (s.bottom[i] + s.size_m / 2))
+        near = np.flatnonzero(d < 0.5 * (o.size_m + s.size_m) + TOUCH_M)
+        if near.size:
+            first = min(first, float(s.t[i[near[0]]]))
+    return first
 
 
 def judge_motion(query: PromptQuery, scene: Scene, matches) -> Criterion:
@@ -683,7 +752,7 @@ def judge_motion(query: PromptQuery, scene: Scene, matches) -> Criterion:
             if not ok:
                 notes.append(f"{_describe(q)}: not a {q.motion} ({why}; looks like {s.motion})")
         if wants_dir:
-            d, dx = direction_of(s)
+            d, dx = direction_of(s, scene.objects)
             checks.append(d == q.direction)
             if d != q.direction:
                 notes.append(f"{_describe(q)}: goes {d} ({dx:+.2f} m), not {q.direction}")
@@ -804,7 +873,8 @@ def _jumps_from_rest(s: Seen, objects: list[Seen]) -> tuple[float, float] | None
             continue
         if start is not None and t[k - 1] - t[start] >= REST_S and np.ptp(x[start:k]) < STILL_M:
             later = np.flatnonzero(b[k:] > _contact(s) + LEAP_M)
-            if later.size and not _interacts(s, objects, t[k - 1], t[k] + 0.25, moving=True, lift=True):  # a push at take-off
+            pushed = _interacts(s, objects, t[k - 1], t[k] + 0.25, moving=True, lift=True)  # a push at take-off
+            if later.size and not pushed:
                 return float(t[k]), float(b[k + later[0]])
         start = None
     return None
@@ -812,8 +882,8 @@ def _jumps_from_rest(s: Seen, objects: list[Seen]) -> tuple[float, float] | None
 
 def _speeds_up(s: Seen, objects: list[Seen] | None = None) -> tuple[float, float, float] | None:
     """(time, speed at first, speed at last) when the object, on the ground in clear view, gathers speed smoothly
-    over `SLIDE_S` (or a longer window of `SLIDE_SPANS`): a parabola x(t) fits its path there to `SLIDE_FIT` and its speed grows by `SPEED_GAIN` and at
-    least doubles; None otherwise. Friction only ever slows a roll or a slide; a push from another object (or a
+    over a window of `SLIDE_SPANS`: a parabola x(t) fits its path there to `SLIDE_FIT` and its speed grows by
+    `SPEED_GAIN` and at least doubles; None otherwise. Friction only ever slows a roll or a slide; a push from another object (or a
     wall) changes the speed at once, a kink no parabola fits; a moving object among `objects` that touches it in the
     window may push it along smoothly, so such a window does not count."""
     idx = np.flatnonzero(s.bottom_seen & (s.track.series("touch") == 0))  # where its centre is its whole's
@@ -885,7 +955,8 @@ def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool 
                 continue  # o not seen about then (between its sightings it is interpolated: it may hide behind s)
             dx = np.interp(f, o.frame, o.x) - s.x[k]
             dy = (np.interp(f, o.frame, o.bottom) + o.size_m / 2) - (s.bottom[k] + s.size_m / 2)  # > 0: o's is higher
-            if np.hypot(dx, dy) < 0.5 * (o.size_m + s.size_m) + TOUCH_M and (contact is None or s.bottom[k] < contact[0]):
+            touching = np.hypot(dx, dy) < 0.5 * (o.size_m + s.size_m) + TOUCH_M
+            if touching and (contact is None or s.bottom[k] < contact[0]):
                 contact = (s.bottom[k], dx, dy, s.t[k])
         if contact is None:
             continue

@@ -47,6 +47,8 @@ OCCLUDER_TOLERANCE = 15.0  # max CIE76 distance from an occluder colour for an o
 # shadows and rims lift it to ~0.007, which the registration then follows as if the camera moved
 MIN_TEXTURE = 0.009
 MOVE_GAIN = 1.25  # camera: a measured move must leave this many times less background change than no move
+STILL_BACKGROUND = 0.05  # camera: a textured background changing by less than this (mean |L|) stands still: frozen
+# clips measure 0-0.02 (through H.264), the slowest real pans over a plain wall 0.2
 ZOOM_MIN = 0.08  # a camera whose scale changes by more than this (log) over the clip zooms; else it may pan
 MIN_BLOB_PIXELS = 3  # smaller components are noise or anti-aliasing fringes
 
@@ -840,6 +842,7 @@ def estimate_camera(clip: Clip, classes: np.ndarray, min_texture: float = MIN_TE
     # a move must explain the background better than no move: on a plain backdrop the registration can lock onto
     # moving shadows and rims instead
     moved = still = 0.0
+    compared = 0
     for t in range(max(1, f // 2), f):
         ok = border & ~grown[t]
         warped, inside = _warp(blurred[0], np.array([cam.s[t], cam.tx[t]]), c)
@@ -848,6 +851,11 @@ def estimate_camera(clip: Clip, classes: np.ndarray, min_texture: float = MIN_TE
         if m.any() and m0.any():
             moved += float(np.mean(np.abs(blurred[t] - warped)[m]))
             still += float(np.mean(np.abs(blurred[t] - blurred[0])[m0]))
+            compared += 1
+    if compared and still / compared < STILL_BACKGROUND:
+        # the background did not change at all: that is a static camera seen, not one too plain to see (a frozen
+        # clip would otherwise take the prompt's move, and its still objects would seem to move with it)
+        return Camera(s=np.ones(f), tx=np.zeros(f), centre=c, texture=cam.texture, residual=residual, measured=True)
     if still <= MOVE_GAIN * moved:  # then the background cannot tell (the judge may take the prompted move)
         return Camera(s=np.ones(f), tx=np.zeros(f), centre=c, texture=cam.texture, residual=residual)
     return cam
