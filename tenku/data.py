@@ -140,9 +140,8 @@ class WorldSource(ClipSource):
 
     def get(self, i: int, bucket: Bucket) -> Clip:
         from tenku.world.dataset import make_sample
-        from tenku.world.spec import RenderSpec
-
         from tenku.world.render import render_background
+        from tenku.world.spec import RenderSpec
 
         spec = RenderSpec(width=bucket.width, height=bucket.height, fps=self.fps, seconds=bucket.frames / self.fps)
         sample = make_sample(self.seed, i, spec.check())
