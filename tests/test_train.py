@@ -1,5 +1,7 @@
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -347,3 +349,21 @@ def test_dit_init_starts_from_given_weights_and_refuses_another_network(tmp_path
                 Dist.single("cpu"))
     with pytest.raises(TenkuError, match="does not exist"):
         DiTTask(dit_cfg(tmp_path / "e", trained_vae, steps=1, init=str(tmp_path / "nowhere")), Dist.single("cpu"))
+
+
+def test_snapshot_keeps_a_run_as_fp16_that_init_accepts(tmp_path, trained_vae):
+    from safetensors import safe_open
+
+    from tenku.checkpoint import load_component
+    from tenku.vae import VideoVAE
+
+    root = Path(__file__).resolve().parents[1]
+    dest = tmp_path / "snap"
+    subprocess.run([sys.executable, str(root / "runs" / "snapshot.py"), str(trained_vae), str(dest)], check=True)
+    with safe_open(str(dest / "vae" / "model.safetensors"), "pt") as f:
+        assert {str(f.get_slice(k).get_dtype()) for k in f.keys()} == {"F16"}
+    assert (dest / "log.jsonl").read_text() == (trained_vae / "log.jsonl").read_text()
+    task = VAETask(vae_cfg(tmp_path / "a", steps=1, init=str(dest)), Dist.single("cpu"))
+    original, _ = load_component(trained_vae / "model", "vae", VideoVAE, VAEConfig)
+    for name, p in task.model.state_dict().items():
+        torch.testing.assert_close(p, original.state_dict()[name], atol=2e-3, rtol=2e-3)
