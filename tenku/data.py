@@ -435,7 +435,7 @@ def build_latent_cache(
             (tmp / str(bucket)).mkdir()
             ids = source.eligible(bucket)
             shard: dict[str, torch.Tensor] = {}
-            shards = 0
+            shards = in_shard = 0
             for start in range(0, len(ids), batch_size):
                 chunk = ids[start : start + batch_size]
                 clips = [source.get(i, bucket) for i in chunk]
@@ -446,9 +446,10 @@ def build_latent_cache(
                     shard[f"{i}.captions"] = torch.tensor([captions.setdefault(c, len(captions)) for c in clip.captions])
                     if clip.focus is not None:
                         shard[f"{i}.focus"] = focus_grid(clip.focus, *m.shape[1:]).half()
-                    if sum(k.endswith(".mean") for k in shard) == SHARD_CLIPS:
+                    in_shard += 1
+                    if in_shard == SHARD_CLIPS:
                         save_file(shard, str(tmp / str(bucket) / f"shard-{shards:05d}.safetensors"))
-                        shard, shards = {}, shards + 1
+                        shard, shards, in_shard = {}, shards + 1, 0
                 if progress:
                     progress(str(bucket), min(start + batch_size, len(ids)), len(ids))
             if shard:
