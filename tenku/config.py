@@ -226,6 +226,7 @@ class TrainConfig:
     clips: int = 512  # distinct clips per bucket drawn from "world"/"synthetic" (a folder uses all its clips)
     vae: str = ""  # dit only: the trained VAE (the --out of `tenku train vae`, or its model/ folder)
     init: str = ""  # start from these weights (a run, its model/ folder or a pipeline such as the shipped one): fine-tuning; fresh optimizer
+    freeze_encoder: bool = False  # vae only, with --init: train the decoder alone; latents (and a DiT trained on them) stay valid
     focus_weight: float = 0.0  # dit only: latents that show objects weigh 1 + this in the loss (sources that know them: world, world-core, synthetic)
     text_encoder: str = TextConfig.encoder  # dit only: TextConfig.encoder
     max_tokens: int = TextConfig.max_tokens  # dit only: TextConfig.max_tokens

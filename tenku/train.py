@@ -111,6 +111,10 @@ class VAETask(Task):
         self.model = VideoVAE(self.vae_cfg)
         if cfg.init:
             self.vae_cfg = _init_from(self.model, cfg.init, "vae", VideoVAE, VAEConfig, self.vae_cfg)
+        if cfg.freeze_encoder:
+            # the decoder learns to draw better from the very same latents: a DiT trained on this encoder's latents
+            # (and its cache) stays valid, and so do the latent shift and scale taken from --init
+            self.model.encoder.requires_grad_(False)
         self.objective = VAEObjective(self.model)
         buckets = [parse_bucket(b) for b in cfg.buckets]
         source = make_source(cfg.data, cfg.seed, cfg.fps, cfg.clips)
@@ -133,8 +137,11 @@ class VAETask(Task):
         return float(z.mean()), float(1.0 / z.std().clamp_min(1e-6))
 
     def export(self, ema: nn.Module, folder: Path, summary: dict[str, Any]) -> None:
-        shift, scale = self.latent_stats(ema)
-        vae_cfg = replace(self.vae_cfg, latent_shift=shift, latent_scale=scale)
+        if self.cfg.freeze_encoder:
+            vae_cfg = self.vae_cfg  # the encoder of --init, so its measured shift and scale
+        else:
+            shift, scale = self.latent_stats(ema)
+            vae_cfg = replace(self.vae_cfg, latent_shift=shift, latent_scale=scale)
         exported = copy.deepcopy(ema)
         exported.cfg = vae_cfg
         card = _card("VAE", summary, f"tenku train dit --vae {folder} --preset dit-world --out runs/dit")
@@ -534,6 +541,9 @@ def train(cfg: TrainConfig, console: Any = None, hooks: list[Hook] | None = None
             raise TenkuError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
     if not cfg.focus_weight >= 0:
         raise TenkuError(f"--focus-weight must be 0 or more, got {cfg.focus_weight}")
+    if cfg.freeze_encoder and not (cfg.model == "vae" and cfg.init):
+        raise TenkuError("--freeze-encoder trains a VAE's decoder alone: it needs `tenku train vae` and --init "
+                         "with the VAE whose encoder to keep")
     if not cfg.buckets:
         raise TenkuError("--buckets needs at least one FxHxW bucket, e.g. 17x64x64")
     if cfg.precision not in ("fp32", "bf16"):

@@ -367,3 +367,18 @@ def test_snapshot_keeps_a_run_as_fp16_that_init_accepts(tmp_path, trained_vae):
     original, _ = load_component(trained_vae / "model", "vae", VideoVAE, VAEConfig)
     for name, p in task.model.state_dict().items():
         torch.testing.assert_close(p, original.state_dict()[name], atol=2e-3, rtol=2e-3)
+
+
+def test_vae_freeze_encoder_trains_the_decoder_alone_and_keeps_the_latent_stats(tmp_path, trained_vae):
+    from tenku.checkpoint import load_component
+    from tenku.vae import VideoVAE
+
+    before, before_cfg = load_component(trained_vae / "model", "vae", VideoVAE, VAEConfig)
+    out = train(vae_cfg(tmp_path / "a", steps=3, lr=1e-2, init=str(trained_vae), freeze_encoder=True))
+    after, after_cfg = load_component(out, "vae", VideoVAE, VAEConfig)
+    for name, p in after.encoder.state_dict().items():
+        assert torch.equal(p, before.encoder.state_dict()[name]), name
+    assert any(not torch.equal(p, before.decoder.state_dict()[n]) for n, p in after.decoder.state_dict().items())
+    assert (after_cfg.latent_shift, after_cfg.latent_scale) == (before_cfg.latent_shift, before_cfg.latent_scale)
+    with pytest.raises(TenkuError, match="--freeze-encoder trains a VAE's decoder alone: it needs `tenku train vae` and --init"):
+        train(vae_cfg(tmp_path / "b", steps=1, freeze_encoder=True))
