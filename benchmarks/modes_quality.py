@@ -18,7 +18,7 @@ truth to compare with; the judge (tenku.world.judge) reads the outputs.
   track in the source and in the remix over the frames where both are seen.
 - long videos of 10, 30 and 60 s: the judge's mean score on the last 10 s over the first 10 s (target >= 0.9),
   the mean colour drift (mean |per-channel mean| difference, 0..255) between the first and last 10 s with the colour
-  anchor on and off, wall time and peak memory. Each length runs in a fresh process so that its peak is its own:
+  anchor on and off (and, with --context-noise, for several context noise levels), wall time and peak memory. Each length runs in a fresh process so that its peak is its own:
   peak RSS on the CPU (ru_maxrss, model and libraries included), torch.cuda.max_memory_allocated on CUDA; the
   "1 window" column is the peak after one window-long clip, so memory that does not grow shows the same figure.
 
@@ -156,8 +156,8 @@ def modes(args) -> dict[str, list[float]]:
     return out
 
 
-def long_run(model: str, device: str, seconds: float, steps: int | None, window: float, anchor: float, threads: int,
-             q) -> None:
+def long_run(model: str, device: str, seconds: float, steps: int | None, window: float, anchor: float,
+             context_noise: float | None, threads: int, q) -> None:
     """One long video in this (fresh) process: wall time, peak memory, judge first vs last, colour drift."""
     import numpy as np
     import torch
@@ -169,6 +169,8 @@ def long_run(model: str, device: str, seconds: float, steps: int | None, window:
 
     pipe = Pipeline.from_pretrained(model, device=device)
     pipe.defaults.color_anchor = anchor
+    if context_noise is not None:
+        pipe.defaults.context_noise = context_noise
     d = pipe.defaults
     gen = dict(steps=steps or d.steps, size=(d.width, d.height))
     cuda = device.startswith("cuda")
@@ -191,7 +193,7 @@ def long_run(model: str, device: str, seconds: float, steps: int | None, window:
     first, last = video.frames[:k], video.frames[-k:]
     s_first, s_last = judge_score(first, video.fps, LONG_PROMPT)[0], judge_score(last, video.fps, LONG_PROMPT)[0]
     drift = float(np.abs(first.reshape(-1, 3).mean(0) - last.reshape(-1, 3).mean(0)).mean())
-    q.put({"seconds": seconds, "wall": wall, "peak_mb": peak, "window_mb": window_peak, "first": s_first, "last": s_last, "drift": drift,
+    q.put({"context_noise": d.context_noise, "seconds": seconds, "wall": wall, "peak_mb": peak, "window_mb": window_peak, "first": s_first, "last": s_last, "drift": drift,
            "frames": len(video.frames)})
 
 
@@ -220,6 +222,8 @@ def main() -> None:
     parser.add_argument("--lengths", default="10,30,60", help="long-video lengths in seconds")
     parser.add_argument("--quick", action="store_true", help="1 case, 2 steps, 4/8/12 s judged on 2 s ends")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--context-noise", default="", help="comma-separated SampleConfig.context_noise values to "
+                        "compare on the longest video (default: the model's own)")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -248,14 +252,18 @@ def main() -> None:
     console.print(table)
 
     long = Table(title=f"long videos ({LONG_PROMPT!r}); judge on the first and last {window:g} s", title_justify="left")
-    for col in ("seconds", "frames", "anchor", "wall s", "s / video s", "peak MB (1 window)", "peak MB",
+    for col in ("seconds", "frames", "anchor", "context noise", "wall s", "s / video s", "peak MB (1 window)", "peak MB",
                 "judge first", "judge last", "last / first", "colour drift"):
         long.add_column(col, justify="right")
+    noises = [float(v) for v in args.context_noise.split(",") if v.strip()]
     for seconds in lengths:
-        for anchor in (0.5, 0.0) if seconds == lengths[-1] else (0.5,):
-            r = in_fresh_process(args.model, args.device, seconds, args.steps, window, anchor, args.threads)
+        runs = [(0.5, None)]
+        if seconds == lengths[-1]:
+            runs = [(0.5, v) for v in noises or [None]] + [(0.0, None)]
+        for anchor, noise in runs:
+            r = in_fresh_process(args.model, args.device, seconds, args.steps, window, anchor, noise, args.threads)
             ratio = r["last"] / r["first"] if r["first"] > 0 else float("nan")  # NaN > 0 is False too
-            long.add_row(f"{seconds:g}", str(r["frames"]), f"{anchor:g}", f"{r['wall']:.1f}", f"{r['wall'] / seconds:.2f}",
+            long.add_row(f"{seconds:g}", str(r["frames"]), f"{anchor:g}", f"{r['context_noise']:g}", f"{r['wall']:.1f}", f"{r['wall'] / seconds:.2f}",
                          f"{r['window_mb']:.0f}", f"{r['peak_mb']:.0f}", f"{r['first']:.2f}", f"{r['last']:.2f}", f"{ratio:.2f}", f"{r['drift']:.1f}")
     console.print(long)
     console.print(f"{platform.node()}, {platform.processor() or platform.machine()}, device {args.device}, "

@@ -206,6 +206,7 @@ class SampleConfig:
     context_latent_frames: int = 2  # latent frames (4m + 1 pixel frames) of what came before, held in each window
     end_latent_frames: int = 1  # latent frames held at a window's far end when it must arrive somewhere (connect)
     seam_frames: int = 4  # new frames over which the VAE's error on a held neighbour is blended away; 0 = off
+    context_noise: float = 0.0  # flow time at which the model sees held frames (0 = clean); they come back as given
     color_anchor: float = 0.5  # long videos: share of each window's mean-colour drift from the first window undone
     variation_batch: int = 4  # variations denoised together in one batch (bounded by memory)
 

@@ -167,6 +167,8 @@ class RectifiedFlow:
         shift: float | None = None,
         known: Tensor | None = None,
         known_mask: Tensor | None = None,
+        context_noise: float = 0.0,
+        context_eps: Tensor | None = None,
         t_start: float = 1.0,
         callback: Callable[[int, int], None] | None = None,
     ) -> Tensor:
@@ -180,6 +182,12 @@ class RectifiedFlow:
           forward; `guidance == 1` runs the text alone and needs no null.
         - `known (B, c, f, h, w)` with `known_mask (B, f)` bool: those latent frames are held at the known values
           with t = 0 at every step and come back exactly as given.
+        - `context_noise` in [0, 1) with `context_eps` (shape of noise): the model sees held frames noised to
+          this time instead of clean, `noise_to(known, context_noise, context_eps)` with t = context_noise (the
+          same noise at every step), and they still come back exactly as given. A little noise on the context
+          (diffusion forcing's noised history, Chen et al. 2024) keeps the model from copying the small errors of
+          frames it made itself, which rolling generation would otherwise compound; per-frame training times
+          make such inputs ones the model has seen.
         - `callback(step, total)` after each step, step counting from 1.
 
         Returns the sample `x0 (B, c, f, h, w)` in `noise`'s dtype.
@@ -206,6 +214,14 @@ class RectifiedFlow:
                     f"{tuple(known_mask.shape)}"
                 )
             hold = known_mask[:, None, :, None, None]                          # (B, 1, f, 1, 1)
+        if not 0.0 <= context_noise < 1.0:
+            raise TenkuError(f"context_noise must be in [0, 1), got {context_noise}")
+        seen = known                                                           # what the model sees of held frames
+        if context_noise > 0 and known is not None:
+            if context_eps is None or context_eps.shape != noise.shape:
+                got = None if context_eps is None else tuple(context_eps.shape)
+                raise TenkuError(f"context_noise > 0 needs context_eps of the shape of noise {tuple(noise.shape)}, got {got}")
+            seen = noise_to(known.float(), context_noise, context_eps.float())
 
         # 2. the conditioning batch: text and null side by side when guided
         if guided and null_text is not None and null_mask is not None:
@@ -226,8 +242,8 @@ class RectifiedFlow:
         for i in range(steps):
             t = torch.full((B, f), grid[i], device=noise.device)               # (B, f)
             if hold is not None:
-                x = torch.where(hold, known.float(), x)
-                t = t.masked_fill(known_mask, 0.0)
+                x = torch.where(hold, seen.float(), x)
+                t = t.masked_fill(known_mask, context_noise)
             x_in = x.to(noise.dtype)
             if guided:
                 v_text, v_null = model(torch.cat([x_in, x_in]), torch.cat([t, t]), text, text_mask).float().chunk(2)

@@ -24,7 +24,9 @@ given one exactly as the decoded window moved. `seam_ratio` measures the result.
 
 Drift in long videos: each window after the first has its mean colour pulled `color_anchor` of the way back to the
 first window's (ramped over the window, so the pull adds no seam); windows are conditioned on corrected pixels, so the
-correction also feeds forward. benchmarks/modes_quality.py measures the drift with and without it.
+correction also feeds forward. benchmarks/modes_quality.py measures the drift with and without it. And the model
+may see held frames slightly noised (`SampleConfig.context_noise`, diffusion forcing's noised history), so that it
+does not copy the small errors of frames it made itself; they are still returned exactly as given.
 """
 
 from __future__ import annotations
@@ -275,12 +277,15 @@ class Roller:
                 raise TenkuError(f"SampleConfig.{name} must be 0 or more, got {getattr(d, name)}")
         if not 0.0 <= d.color_anchor <= 1.0:
             raise TenkuError(f"SampleConfig.color_anchor must be between 0 and 1, got {d.color_anchor}")
+        if not 0.0 <= d.context_noise < 1.0:
+            raise TenkuError(f"SampleConfig.context_noise must be at least 0 and below 1, got {d.context_noise}")
         self.pipe, self.req, self.negative_prompt = pipe, req, negative_prompt
         self.tf = pipe.vae.temporal_factor
         self.window = pipe.window_frames()
         self.context = d.context_latent_frames * self.tf + 1
         self.end = d.end_latent_frames * self.tf
         self.seam = d.seam_frames
+        self.context_noise = d.context_noise
         self.strength, self.anchor, self.callback = strength, anchor, callback
         self._texts: dict[str, tuple] = {}
         self._ref: np.ndarray | None = None  # the first window's mean colour (color_anchor)
@@ -346,6 +351,7 @@ class Roller:
             text, mask, null, null_mask, noise, steps=req.steps, guidance=self.guidance(prompt),
             known=latents if hold is not None else None, known_mask=hold,
             init=latents if self.strength < 1 else None, t_start=self.strength, callback=on_step,
+            context_noise=self.context_noise,
         )
         self.windows.append(win)
         return pipe.decode(out)[0]                                                          # (L, H, W, 3)

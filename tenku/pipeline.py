@@ -334,12 +334,15 @@ class Pipeline:
         known_mask: Tensor | None = None,
         t_start: float = 1.0,
         init: Tensor | None = None,
+        context_noise: float = 0.0,
         callback: Callable[..., None] | None = None,
     ) -> Tensor:
         """Integrate the flow from noise (or from `init` noised to `t_start`) to normalized latents (1, c, f, h, w).
 
         known (1, c, f, h, w) + known_mask (1, f) bool: latent frames held clean (conditions: a first image, the
         clip being extended). init: normalized latents of an input video to remix, noised to `t_start` first.
+        context_noise: the flow time at which the model sees the held frames (`RectifiedFlow.sample`), noised with
+        `noise` itself so the result stays a function of the seed.
         """
         from tenku.flow import noise_to
 
@@ -350,7 +353,8 @@ class Pipeline:
             x = noise_to(init, t_start, noise)  # the rectified-flow path at t_start
         return self.flow.sample(
             self.dit, x, text, mask, steps=steps, guidance=guidance, null_text=null_text, null_mask=null_mask,
-            known=known, known_mask=known_mask, t_start=t_start, callback=callback,
+            known=known, known_mask=known_mask, context_noise=context_noise, context_eps=noise, t_start=t_start,
+            callback=callback,
         )
 
     def encode(self, frames: np.ndarray) -> Tensor:

@@ -228,6 +228,30 @@ def test_known_frames_are_held_exactly_with_time_zero():
         assert torch.equal(x[held], known[held])
 
 
+def test_context_noise_shows_held_frames_noised_and_still_returns_them_exactly():
+    target = torch.randn(1, 3, 4, 2, 2, generator=gen(1))
+    known = torch.randn(1, 3, 4, 2, 2, generator=gen(3))
+    eps = torch.randn(1, 3, 4, 2, 2, generator=gen(4))
+    known_mask = torch.tensor([[True, True, False, False]])
+    model = Recorder(lambda x, t, *_: (x - target) / t.clamp_min(1e-3)[:, None, :, None, None])
+    flow = RectifiedFlow(FlowConfig())
+    out = flow.sample(model, torch.randn(1, 3, 4, 2, 2, generator=gen(2)), *text_batch(1), steps=4, guidance=1.0,
+                      known=known, known_mask=known_mask, context_noise=0.2, context_eps=eps)
+    held = known_mask[:, None, :, None, None].expand_as(out)
+    assert torch.equal(out[held], known[held])
+    torch.testing.assert_close(out[~held], target[~held], atol=1e-5, rtol=1e-5)
+    seen = noise_to(known, 0.2, eps)
+    for x, t, _, _ in model.calls:
+        assert t[known_mask].eq(0.2).all() and t[~known_mask].gt(0).all()
+        torch.testing.assert_close(x[held], seen[held])  # the same noise at every step
+    with pytest.raises(TenkuError, match="context_noise > 0 needs context_eps of the shape of noise"):
+        flow.sample(model, eps, *text_batch(1), steps=1, guidance=1.0, known=known, known_mask=known_mask,
+                    context_noise=0.2)
+    with pytest.raises(TenkuError, match=r"context_noise must be in \[0, 1\), got 1.0"):
+        flow.sample(model, eps, *text_batch(1), steps=1, guidance=1.0, known=known, known_mask=known_mask,
+                    context_noise=1.0, context_eps=eps)
+
+
 def test_guidance_batches_text_and_null_and_one_means_unguided():
     text, mask = text_batch(B=2, L=4)
     null, null_mask = torch.zeros(1, 1, 8), torch.ones(1, 1, dtype=torch.bool)

@@ -203,6 +203,20 @@ def test_extend_forward_and_backward(modes_pipe, record):
     assert np.isfinite(seam_ratio(behind.frames, 8))
 
 
+def test_context_noise_reaches_the_sampler_and_keeps_the_input_exact(modes_pipe, record, monkeypatch):
+    source = clip(17)
+    plain = modes_pipe.extend("a red square moves right", video=source, seconds=2, **STEPS)
+    monkeypatch.setattr(modes_pipe.defaults, "context_noise", 0.3)
+    noisy = modes_pipe.extend("a red square moves right", video=source, seconds=2, **STEPS)
+    assert np.array_equal(noisy.frames[:17], source.frames)
+    torch.testing.assert_close(record[1]["out"][:, :, :3], record[1]["known"][:, :, :3])  # held latents as given
+    assert not torch.equal(record[0]["out"][:, :, 3:], record[1]["out"][:, :, 3:])  # the model saw other context
+    assert not np.array_equal(plain.frames[17:], noisy.frames[17:])
+    monkeypatch.setattr(modes_pipe.defaults, "context_noise", 1.0)
+    with pytest.raises(TenkuError, match="SampleConfig.context_noise must be at least 0 and below 1, got 1.0"):
+        modes_pipe.extend("x", video=source, seconds=2, **STEPS)
+
+
 def test_extend_resamples_and_fits_with_notes(modes_pipe):
     wide = Video(frames=np.repeat(clip(1, size=64).frames, 24, axis=0)[:, :48], fps=24)  # 48 x 64 at 24 fps
     out = modes_pipe.extend("a ball", video=wide, seconds=0.5, **STEPS)
