@@ -2,6 +2,11 @@
 
     python3 runs/ship.py RUNS/dit-world --vae-run RUNS/vae-world [--card runs/tenku-world-card.md]
     python3 runs/ship.py RUNS/dit-1 RUNS/dit-2 --vae-run RUNS/vae-1 --vae-run RUNS/vae-2   # staged runs (--init)
+    python3 runs/ship.py RUNS/dit-2 --vae-run ... --vae-run RUNS/vae-dec --vae RUNS/vae-dec --dest /tmp/candidate
+
+--vae ships another VAE than the one the DiT trained on: one whose encoder and latent statistics are the same
+(a decoder fine-tuned with `tenku train vae --freeze-encoder`), so that the DiT's latents mean the same; anything
+else is refused. --dest writes elsewhere than the package (a candidate to benchmark before shipping it).
 
 Writes tenku/weights/tenku-world/ atomically (the old folder stays until the new one is complete): the pipeline of
 the last DiT run's `model/` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl` (every stage's
@@ -36,11 +41,31 @@ def log_summary(path: Path) -> dict:
     return {"steps": prev, "hours": seconds / 3600, "clips": clips, "last": last}
 
 
+def same_latents_vae(trained_on, path: Path):
+    """The VAE at `path` if its encoder and latent statistics are exactly those of `trained_on` (the DiT's VAE)."""
+    from tenku.checkpoint import load_component, resolve_checkpoint
+    from tenku.config import VAEConfig
+    from tenku.errors import TenkuError
+    from tenku.vae import VideoVAE
+
+    vae, cfg = load_component(resolve_checkpoint(path, "vae"), "vae", VideoVAE, VAEConfig)
+    mine, theirs = trained_on.encoder.state_dict(), vae.encoder.state_dict()
+    differ = [k for k in mine if k not in theirs or not torch.equal(mine[k].float(), theirs[k].float())]
+    stats = (cfg.latent_shift, cfg.latent_scale) != (trained_on.cfg.latent_shift, trained_on.cfg.latent_scale)
+    if differ or stats or mine.keys() != theirs.keys():
+        raise TenkuError(f"--vae {path}: its encoder or latent statistics differ from those the DiT trained on "
+                         f"({len(differ)} encoder tensors differ); only a decoder fine-tune (--freeze-encoder) can be swapped in")
+    return vae
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dit_runs", type=Path, nargs="+", help="the DiT runs in order; the last one is shipped")
     parser.add_argument("--vae-run", type=Path, action="append", required=True, help="the VAE runs in order")
     parser.add_argument("--card", type=Path, default=ROOT / "runs" / "tenku-world-card.md")
+    parser.add_argument("--vae", type=Path, default=None,
+                        help="ship this VAE (same encoder as the DiT's, a decoder fine-tune) instead of the DiT's own")
+    parser.add_argument("--dest", type=Path, default=DEST, help="where to write (default: the package's model)")
     parser.add_argument("--device-note", default="2-core x86_64 CPU, no GPU, torch 2.13.0 (CPU)")
     args = parser.parse_args()
 
@@ -49,6 +74,8 @@ def main() -> None:
 
     last = args.dit_runs[-1]
     pipe = Pipeline.from_pretrained(last)
+    if args.vae is not None:
+        pipe.vae = same_latents_vae(pipe.vae, args.vae)
     manifest = load_manifest(last / "model")
     rows = ["| stage | steps | clips seen | compute (h) | last 20 logs |", "|---|---|---|---|---|"]
     for name, runs, keys in (("VAE", args.vae_run, ("loss", "hard", "psnr", "ssim", "kl")), ("DiT", args.dit_runs, ("loss",))):
@@ -66,9 +93,9 @@ def main() -> None:
 
     extra = {k: v for k, v in manifest["components"].items() if k not in ("vae", "dit")}
     info = {k: v for k, v in manifest.items() if k not in ("format", "version", "components")}
-    save_pipeline(DEST, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
+    save_pipeline(args.dest, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
                   dtype=torch.float16, info=info)
-    (DEST / "logs").mkdir(exist_ok=True)
+    (args.dest / "logs").mkdir(exist_ok=True)
     for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
         lines = [
             json.dumps({"stage": k, **json.loads(line)})
@@ -76,9 +103,9 @@ def main() -> None:
             for line in (run / "log.jsonl").read_text().splitlines()
             if line.strip()
         ]
-        (DEST / "logs" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
-    size = sum(p.stat().st_size for p in DEST.rglob("*") if p.is_file())
-    print(f"wrote {DEST} ({size / 2**20:.1f} MB)")
+        (args.dest / "logs" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+    size = sum(p.stat().st_size for p in args.dest.rglob("*") if p.is_file())
+    print(f"wrote {args.dest} ({size / 2**20:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -382,3 +382,28 @@ def test_vae_freeze_encoder_trains_the_decoder_alone_and_keeps_the_latent_stats(
     assert (after_cfg.latent_shift, after_cfg.latent_scale) == (before_cfg.latent_shift, before_cfg.latent_scale)
     with pytest.raises(TenkuError, match="--freeze-encoder trains a VAE's decoder alone: it needs `tenku train vae` and --init"):
         train(vae_cfg(tmp_path / "b", steps=1, freeze_encoder=True))
+
+
+def test_ship_swaps_in_a_decoder_fine_tune_and_refuses_another_encoder(tmp_path, trained_vae):
+    from tenku.checkpoint import load_component
+    from tenku.vae import VideoVAE
+
+    root = Path(__file__).resolve().parents[1]
+    dit = train(dit_cfg(tmp_path / "dit", trained_vae, steps=2)).parent
+    dec = train(vae_cfg(tmp_path / "dec", steps=2, lr=1e-2, init=str(trained_vae), freeze_encoder=True)).parent
+    other = train(vae_cfg(tmp_path / "other", steps=2, lr=1e-2, init=str(trained_vae))).parent
+
+    def ship(vae: Path, dest: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(root / "runs" / "ship.py"), str(dit), "--vae-run", str(trained_vae),
+                               "--vae-run", str(vae), "--vae", str(vae), "--dest", str(dest)], capture_output=True, text=True)
+
+    done = ship(dec, tmp_path / "ok")
+    assert done.returncode == 0, done.stderr
+    shipped, _ = load_component(tmp_path / "ok", "vae", VideoVAE, VAEConfig)
+    tuned, _ = load_component(dec / "model", "vae", VideoVAE, VAEConfig)
+    for name, p in shipped.state_dict().items():
+        torch.testing.assert_close(p, tuned.state_dict()[name], atol=2e-3, rtol=2e-3)  # stored as fp16
+    assert len((tmp_path / "ok" / "logs" / "vae.jsonl").read_text().splitlines()) == 2 * 2  # two stages, 2 rows each
+    refused = ship(other, tmp_path / "no")
+    assert refused.returncode != 0 and "its encoder or latent statistics differ from those the DiT trained on" in refused.stderr
+    assert not (tmp_path / "no").exists()
