@@ -9,7 +9,9 @@
 # ones would. Its loss has a hard-pixel term (VAEConfig.hard_weight): without it the VAE erases the objects, which
 # are 1.5% of the pixels. Stage 2 trains the DiT on cached latents of the core world minus held-out combinations
 # (`--data world-core`, see tenku/data.py), with the latent cells that show objects weighted up (--focus-weight).
-# Stage 3 copies the EMA weights into the package as fp16 with the logs and the model card (runs/ship.py).
+# Stage 3 fine-tunes the VAE's decoder alone (--freeze-encoder): the latents stay exactly those the DiT trained on,
+# so it can run beside stage 2 (on a GPU, or one core each on a CPU) and its decoder ships with the DiT.
+# Stage 4 copies the EMA weights into the package as fp16 with the logs and the model card (runs/ship.py).
 #
 # The shipped weights were trained in stages across sessions, each continuing the last with --init (the card
 # lists them); a run of this script from scratch does the same training in one go per stage.
@@ -19,6 +21,7 @@ DEVICE=${DEVICE:-cpu}
 VAE_STEPS=${VAE_STEPS:-4000}
 DIT_STEPS=${DIT_STEPS:-20000}
 DIT_CLIPS=${DIT_CLIPS:-3000}
+DEC_STEPS=${DEC_STEPS:-4000}
 
 tenku train vae --preset vae-world --data world --buckets 9x64x64 --batch-size 8 --lr 3e-4 --warmup-steps 100 \
   --clips 1000000 --steps "$VAE_STEPS" --log-every 25 --ckpt-every 250 --device "$DEVICE" --out "$RUNS/vae-world"
@@ -27,4 +30,8 @@ tenku train dit --preset dit-world --vae "$RUNS/vae-world" --data world-core --c
   --buckets 33x64x64 --batch-size 32 --lr 5e-4 --warmup-steps 200 --ema-decay 0.998 --focus-weight 4 \
   --steps "$DIT_STEPS" --log-every 25 --ckpt-every 250 --device "$DEVICE" --out "$RUNS/dit-world"
 
-python3 runs/ship.py "$RUNS/dit-world" --vae-run "$RUNS/vae-world"
+tenku train vae --preset vae-world --init "$RUNS/vae-world" --freeze-encoder --data world --buckets 9x64x64 \
+  --batch-size 8 --lr 3e-4 --warmup-steps 50 --clips 1000000 --steps "$DEC_STEPS" --log-every 25 --ckpt-every 250 \
+  --device "$DEVICE" --out "$RUNS/vae-decoder"
+
+python3 runs/ship.py "$RUNS/dit-world" --vae-run "$RUNS/vae-world" --vae-run "$RUNS/vae-decoder" --vae "$RUNS/vae-decoder"
