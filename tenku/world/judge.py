@@ -4,8 +4,9 @@
 2. motion: each prompted object moves as prompted (bounce, roll, fall, throw, float, spin, orbit, rest) and in the
    prompted direction; a prompted camera move is checked when the background shows it.
 3. physics: free flight accelerates downwards at roughly g, bounces lose height, nothing sinks into the ground.
-4. consistency: objects keep their colour and size, nothing flickers, vanishes or appears out of nowhere, the
-   background does not jump between frames and the frames are not drowned in noise.
+4. consistency: objects keep their colour and size and move smoothly (no jumping back and forth), nothing
+   flickers, vanishes or appears out of nowhere, the background does not jump between frames and the frames are
+   not drowned in noise.
 
 Rules for what the prompt leaves out: objects checks only what is named (a prompt without colours accepts any
 colour; objects of colours the prompt never names are ignored, but a named colour-and-shape must appear exactly as
@@ -50,6 +51,7 @@ CUT_TAPER = 1.6  # shape: a silhouette this much wider at its top third than its
 TURN_FILL = 0.08
 TURN_TAPER = 0.45  # ... or whose log top-to-bottom width ratio spreads by more than this (a pyramid's apex turns)
 THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
+HELD_S = 0.25  # a bottom that holds its height (to the pixel) this long is not in free flight
 G_RANGE = (0.35, 2.5)  # free-flight acceleration, as a multiple of g, that passes
 LANDING_RISE = 0.08  # a landing: the bottom's height rises at least this much (m) on both sides of a minimum
 BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous apex height (restitution <= 1)
@@ -69,7 +71,15 @@ AREA_JUMP = 0.45  # consistency: a frame-to-frame change of log-area beyond this
 NOISE_MAX = 12.0  # consistency: robust frame-to-frame background noise (CIELAB L) above this is drowned in noise
 PIECE_FRAMES = 2  # objects: same-colour tracks alive together this many frames at most are pieces of one object
 COVER = 0.5  # consistency: an object hidden the next frame has this share of its box under other pixels
-MIN_FAINT_PIXELS = 3  # consistency: an object still shows in a frame with this many faint pixels where expected
+MIN_FAINT_PIXELS = 3  # consistency: an object still shows in a frame with this many faint pixels where expected ...
+FAINT_SHARE = 0.12  # ... in one connected patch of at least this share of its area (stars, a sky's blue near the
+# horizon and edge fringes scatter faint pixels of a colour over the search window in specks and lines)
+# consistency: a path whose frame-to-frame changes of step (second differences, less two pixels) add up to more than
+# this share of its length jumps back and forth, as frames out of order do. Measured on rendered clips (seeds 29 and
+# 31): clean paths of objects that travel <= 0.41, but for one bounce at 0.66; shuffled ones >= 0.86
+JITTER = 0.75
+JITTER_PATH_M = 2.0  # ... over clean stretches at least this long in all (a resting object's jitter says nothing)
+OCCLUDER_MIN_M2 = 0.1  # occluder-coloured patches smaller than this (square metres at zoom 1) hide nothing
 BG_JUMP = 8.0  # consistency: a background step above this many L units (and 4x the median step) is a jump
 
 
@@ -141,6 +151,7 @@ class Seen:
     motion: str | None = None  # best guess, for the report
     silhouettes: list = field(default_factory=list)  # zoomed re-cuts of some clean sightings (`track.silhouette`)
     unsure: dict = field(default_factory=dict)  # attribute -> why the video cannot tell it (never judged against)
+    sizes: set = field(default_factory=set)  # with its shape unsure: every size its area allows under some shape
 
     def summary(self) -> dict:
         return {
@@ -310,6 +321,9 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     # occluders stand on the ground: occluder-coloured floors (the room's planks are brick-brown) are not occluders
     ground_t = cam.from_frame0(np.arange(f), ground)  # (F,) the ground row in each frame
     occluder &= np.arange(h)[None, :, None] < (ground_t - 1.0)[:, None, None]
+    # the world's trees and walls are a metre wide or more; a few occluder-coloured pixels left along the ground line
+    # (the night's dark ground is trunk-brown) or at an object's edge hide nothing
+    occluder = tr.large_patches(occluder, OCCLUDER_MIN_M2 * clip.px_per_metre**2)
     # the widest view of the clip shows VIEW_WIDTH metres: frame 0 is zoomed in by the largest frame-t -> 0 scale
     ppm = clip.px_per_metre * float(cam.s.max())
     seen = [_seen(clip, cam, ppm, ground, classes, occluder, t) for t in kept]
@@ -330,7 +344,11 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
         s.size_m = _size_from_area(s, clip, cam, ppm) or (
             float(np.median(s.height[s.clean])) if s.clean.any() else float(np.median(s.height))
         )
-        s.size = min(SIZES, key=lambda k: abs(np.log(SIZES[k] / max(s.size_m, 1e-3))))
+        s.size = _size_name(s.size_m)
+        if "shape" in s.unsure and s.silhouettes:
+            # the area gives the size only through the shape: any shape the outline may be gives a size it may have
+            # (a pyramid fills half of what a cube does: a medium pyramid read as a cube is a small cube)
+            s.sizes = {_size_name(_size_from_area(s, clip, cam, ppm, shape)) for shape in AREA_FACTOR}
         s.motion = classify_motion(s)
     return Scene(
         clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=tr.faint(clip), classes=classes,
@@ -343,14 +361,20 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
 AREA_FACTOR = {"ball": np.pi / 4, "cube": 1 - 0.22**2, "pyramid": 0.5, "cylinder": 0.7 * 0.8 + np.pi * 0.35 * 0.1}
 
 
-def _size_from_area(s: Seen, clip: tr.Clip, cam: tr.Camera, ppm: float) -> float | None:
-    """The object's size (m) from its silhouettes' area and its shape, or None without both. Area, unlike height,
-    is unbiased by anti-aliasing: a pyramid's thin apex, lost at low resolution, holds little of it."""
-    if s.shape is None or not s.silhouettes:
+def _size_from_area(s: Seen, clip: tr.Clip, cam: tr.Camera, ppm: float, shape: str | None = None) -> float | None:
+    """The object's size (m) from its silhouettes' area and its shape (`shape`, or the one it looks like), or None
+    without both. Area, unlike height, is unbiased by anti-aliasing: a pyramid's thin apex, lost at low resolution,
+    holds little of it."""
+    shape = shape or s.shape
+    if shape is None or not s.silhouettes:
         return None
     # zoomed pixels -> input pixels -> working pixels -> frame-0 working pixels -> square metres
     areas = [b.area * b.px**2 / clip.scale**2 * cam.s[b.frame] ** 2 / ppm**2 for b in s.silhouettes]
-    return float(np.sqrt(np.median(areas) / AREA_FACTOR[s.shape]))
+    return float(np.sqrt(np.median(areas) / AREA_FACTOR[shape]))
+
+
+def _size_name(metres: float) -> str:
+    return min(SIZES, key=lambda k: abs(np.log(SIZES[k] / max(metres, 1e-3))))
 
 
 # --- shape -----------------------------------------------------------------------------------------------------
@@ -411,7 +435,7 @@ def flights(s: Seen, mask: np.ndarray | None = None) -> list[np.ndarray]:
     minimum may be a run of equal heights (a clip converted to a higher frame rate repeats frames), and it counts
     only when the heights on both sides rise above it by `LANDING_RISE`, so a repeated apex or a pixel of jitter does
     not cut an arc in two. Cut samples belong to neither neighbouring arc (a minimum may lie on either side of the
-    bounce)."""
+    bounce). Heights that hold still for `HELD_S` are cut too (`_held`): the object lies on something."""
     idx = np.flatnonzero(s.clean if mask is None else mask)
     b, frames = s.bottom[idx], s.frame[idx]
     out = []
@@ -420,10 +444,24 @@ def flights(s: Seen, mask: np.ndarray | None = None) -> list[np.ndarray]:
         cut = seg < 0.5 * _contact(s)
         for lo, hi in _landings(seg):
             cut[lo : hi + 1] = True
+        cut |= _held(seg, s.t[idx[i : j + 1]])
         for lo, hi in _runs(np.arange(len(seg)), ~cut):
             arc = np.arange(i + lo, i + hi + 1)
             if b[arc].max() > _contact(s) + LANDING_RISE:  # a rolling object's bottom jitters by less
                 out.append(idx[arc])
+    return out
+
+
+def _held(seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """bool (n,): samples in runs of equal heights that last `HELD_S` or more. Free flight never holds a height that
+    long (an apex stays within a pixel for a fraction of that), an object resting on another one (maybe hidden
+    behind it) does."""
+    out = np.zeros(len(seg), bool)
+    starts = np.flatnonzero(np.r_[True, np.abs(np.diff(seg)) > 1e-9])
+    ends = np.r_[starts[1:] - 1, len(seg) - 1]
+    for a, b in zip(starts, ends):
+        if t[b] - t[a] >= HELD_S:
+            out[a : b + 1] = True
     return out
 
 
@@ -462,9 +500,12 @@ def _landings(seg: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _rotates(s: Seen) -> bool | None:
-    """Whether the silhouette turns (its fill of the box swings); None for balls, whose outline never changes."""
+    """Whether the silhouette turns (its fill of the box swings); None for balls, whose outline never changes, and
+    for shapes the judge is unsure of."""
     if s.shape in ("ball", None):  # a ball's outline never changes; an unknown shape's may not either
         return None
+    if "shape" in s.unsure:  # an outline too small (or too cut) to tell its shape cannot tell a turn either: a
+        return None  # 4-px pyramid's apex comes and goes with the anti-aliasing, and reads as turning
     if len(s.silhouettes) >= 4:  # the zoomed mattes: smooth outlines even for a few-pixel object
         fill = np.array([b.fill for b in s.silhouettes])
         taper = np.log(np.array([b.taper for b in s.silhouettes]))  # a turning triangle fills its box alike
@@ -501,6 +542,8 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         # a turning shape stands on a corner that anti-aliasing thins away at low resolution: less contact seen
         ok = still and on_ground > (0.6 if motion == "spin" else 0.8) and turning in (None, motion == "spin")
         how = {None: "", True: ", turning", False: ", not turning"}[turning]
+        if turning is None and s.shape not in ("ball", None):
+            how = ", too small to tell a turn"
         return bool(ok), f"wanders {spread:.2f} m{how}"
     if still:
         return False, f"barely moves ({spread:.2f} m)"
@@ -509,7 +552,10 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         return bool(ok), f"on the ground {on_ground:.0%} of the time, travels {np.ptp(x):.2f} m"
     if motion == "float":
         rise = np.polyfit(t, b, 1)[0] if len(t) >= 3 else 0.0
-        ok = rise > 0.25 and (b[len(b) // 4 :] > _contact(s)).all()
+        # off the ground after the first quarter of the time it is seen (not of its clean sightings: a float that
+        # rises into a crowd has them all in its first seconds, where it has barely left the ground)
+        late = t >= s.t[0] + 0.25 * (s.t[-1] - s.t[0])
+        ok = rise > 0.25 and (b[late] > _contact(s)).all()
         return bool(ok), f"rises at {rise:.2f} m/s"
     if motion == "orbit":
         ok, why = _circles(s.x, s.bottom + s.size_m / 2)  # every sighting: the circle is metres wide
@@ -517,7 +563,11 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
     if motion == "fall":
         # dropped: the clip opens well above the ground and on the way down (a bounce or a throw opens on the
         # ground or rising), and the object reaches the ground. Every sighting: an occluder only raises a bottom.
-        start, rise = s.bottom[0], s.bottom[: max(2, int(round(0.3 / _dt(s))))].max() - s.bottom[0]
+        # (its rise over the first 0.3 s from sightings whose bottom shows: one passing behind another object reads
+        # high, as if it were rising)
+        early = np.arange(min(len(s.t), max(2, int(round(0.3 / _dt(s))))))
+        early = early[(early == 0) | s.bottom_seen[early]]
+        start, rise = s.bottom[0], s.bottom[early].max() - s.bottom[0]
         lands = bool((s.bottom[1:] < _contact(s)).any()) or any(arc[-1] < len(s.t) - 1 for arc in flights(s))
         ok = start > 0.8 and rise <= 0.1 + 0.1 * s.size_m and lands
         return bool(ok), f"starts {start:.2f} m up, {'lands' if lands else 'never lands'}"
@@ -568,7 +618,11 @@ def _fits(q: ObjectQuery, s: Seen) -> tuple[float, list[str]]:
     named = [(k, v) for k, v in (("color", q.color), ("shape", q.shape), ("size", q.size)) if v is not None]
     if not named:
         return 1.0, []
-    misses = [f"{k} {getattr(s, k)} (not {v})" for k, v in named if getattr(s, k) != v and k not in s.unsure]
+    misses = [
+        f"{k} {getattr(s, k)} (not {v})"
+        for k, v in named
+        if getattr(s, k) != v and k not in s.unsure and not (k == "size" and v in s.sizes)
+    ]
     return 1.0 - len(misses) / len(named), misses
 
 
@@ -1003,9 +1057,13 @@ def judge_consistency(scene: Scene) -> Criterion:
         for end, blob, k in (("appears", blobs[0], 0), ("vanishes", blobs[-1], len(blobs) - 1)):
             if (end == "appears" and blob.frame == 0) or (end == "vanishes" and blob.frame == f - 1):
                 continue
-            if _faint_follow(scene, s, k, -1 if end == "appears" else 1) in (0, f - 1):
+            step = -1 if end == "appears" else 1
+            g, faint_hidden = _faint_follow(scene, s, k, step)
+            if g in (0, f - 1):
                 continue  # still there, faintly, to the clip's start or end: video coding washed out a small object
-            if _hidden_edge(s, k, scene, -1 if end == "appears" else 1):
+            if faint_hidden:
+                continue  # still there, faintly, until it went behind something
+            if _hidden_edge(s, k, scene, step):
                 if end == "vanishes" and s.near_occluder[k] and _should_be_back(s, f * dt):
                     notes.append(f"{name} goes behind an occluder at {s.t[k]:.1f} s and never comes back")
                     penalties.append(0.5)
@@ -1022,7 +1080,12 @@ def judge_consistency(scene: Scene) -> Criterion:
             ):
                 notes.append(f"{name} blinks out at {s.t[k]:.1f} s")
                 penalties.append(0.25)
-        # 3. size and colour hold from frame to frame
+        # 3. the path is smooth: frames in order
+        rough = _jitter(s, scene.clip.px_per_metre * float(scene.camera.s.max()))
+        if rough is not None and rough > JITTER:
+            notes.append(f"{name} jumps back and forth along its path (roughness {rough:.2f})")
+            penalties.append(0.5)
+        # 4. size and colour hold from frame to frame
         ov = s.open_view
         area_px = s.track.series("area")
         for k in np.flatnonzero(ov[1:] & ov[:-1] & (np.diff(s.frame) == 1)):
@@ -1045,14 +1108,54 @@ def judge_consistency(scene: Scene) -> Criterion:
     return Criterion("consistency", not notes, score, _join(notes) if notes else "steady")
 
 
-def _faint_at(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: float, frame: int):
-    """The centre (x, y) of the faint pixels of `color` in the box cx +- hw, cy +- hh of `frame`, or None."""
+def _jitter(s: Seen, ppm: float) -> float | None:
+    """Roughness of the path over runs of clean sightings in consecutive frames (less those within a pixel of the
+    last one kept): the summed length of the second differences of the centre (less two pixels each, for jitter)
+    over the summed length of the steps; None when the runs cover less than `JITTER_PATH_M`, fewer than 6 second
+    differences or no more ground than a still object wanders over. A smooth path sampled at dt scores about
+    g dt / v even through bounces; frames in random order score 1 or more."""
+    p = np.stack([s.x, s.bottom + s.height / 2], 1)  # (n, 2) metres
+    turns = steps = 0.0
+    count = 0
+    used = np.zeros(len(p), bool)
+    for i, j in _runs(s.frame, s.clean):
+        if j - i < 2:
+            continue
+        # positions a pixel or more from the last one kept: a clip converted to a higher frame rate by repeating
+        # frames stands still and then jumps, which is no jumping back and forth
+        keep = [i]
+        for k in range(i + 1, j + 1):
+            if np.linalg.norm(p[k] - p[keep[-1]]) * ppm >= 1.0:
+                keep.append(k)
+        if len(keep) < 3:
+            continue
+        seg = p[keep]
+        steps += float(np.linalg.norm(np.diff(seg, axis=0), axis=1).sum())
+        turns += float(np.maximum(np.linalg.norm(np.diff(seg, 2, axis=0), axis=1) - 2.0 / ppm, 0.0).sum())
+        count += len(keep) - 2
+        used[i : j + 1] = True
+    # only for an object that goes somewhere: a spinning cube's centroid wobbles to and fro in place
+    travels = used.any() and np.ptp(p[used], axis=0).max() > STILL_M + 0.25 * s.size_m
+    if count < 6 or steps < JITTER_PATH_M or not travels:
+        return None
+    return turns / steps
+
+
+def _faint_at(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: float, frame: int, area: float = 0.0):
+    """The centre (x, y) of the largest 4-connected patch of faint pixels of `color` in the box cx +- hw, cy +- hh of
+    `frame`, or None when it has fewer than `MIN_FAINT_PIXELS` pixels or `FAINT_SHARE` of the object's `area`."""
     _, h, w = scene.faint.shape
     x0, x1 = int(np.clip(np.floor(cx - hw), 0, w - 1)), int(np.clip(np.ceil(cx + hw), 0, w - 1))
     y0, y1 = int(np.clip(np.floor(cy - hh), 0, h - 1)), int(np.clip(np.ceil(cy + hh), 0, h - 1))
-    ys, xs = np.nonzero(scene.faint[frame, y0 : y1 + 1, x0 : x1 + 1] == color)
-    if xs.size < MIN_FAINT_PIXELS:
+    mask = scene.faint[frame, y0 : y1 + 1, x0 : x1 + 1] == color
+    if mask.sum() < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
         return None
+    labels, n = tr.label_components(np.where(mask, 0, -1)[None].astype(np.int8))
+    sizes = np.bincount(labels[labels >= 0], minlength=n)
+    best = int(sizes.argmax())
+    if sizes[best] < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
+        return None
+    ys, xs = np.nonzero(labels[0] == best)
     return x0 + xs.mean(), y0 + ys.mean()
 
 
@@ -1063,9 +1166,11 @@ def _faint_box(b: tr.Blob, speed: float = 0.0) -> tuple[float, float]:
     return b.width / 2 + pad, b.height / 2 + pad
 
 
-def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> int:
+def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> tuple[int, bool]:
     """From sighting k, follow the object's faint pixels frame by frame (step +1: forwards, -1: backwards) at its
-    last velocity; the last frame where it still shows."""
+    last velocity: the last frame where it still shows, and whether it was followed for at least one frame and then
+    went behind something (other objects' or occluder pixels fill `COVER` of its box the frame after, where it was
+    or where its velocity takes it)."""
     blobs = s.track.blobs
     b = blobs[k]
     j = k - step
@@ -1076,12 +1181,27 @@ def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> int:
     hw, hh = _faint_box(b, np.hypot(vx, vy))
     g, cx, cy = b.frame, b.cx, b.cy
     while 0 <= g + step < scene.faint.shape[0]:
-        found = _faint_at(scene, s.track.color, cx + vx * step, cy + vy * step, hw, hh, g + step)
+        found = _faint_at(scene, s.track.color, cx + vx * step, cy + vy * step, hw, hh, g + step, b.area)
         if found is None:
             break
         cx, cy = found
         g += step
-    return g
+    if g == b.frame or not 0 <= g + step < scene.faint.shape[0]:
+        return g, False
+    hidden = max(
+        _cover_share(scene, s.track.color, x, y, b.width / 2, b.height / 2, g + step)
+        for x, y in ((cx, cy), (cx + vx * step, cy + vy * step))
+    )
+    return g, hidden >= COVER
+
+
+def _cover_share(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: float, frame: int) -> float:
+    """Share of the box cx +- hw, cy +- hh of `frame` filled by occluder pixels or other objects' colours."""
+    _, h, w = scene.classes.shape
+    x0, x1 = int(np.clip(round(cx - hw), 0, w - 1)), int(np.clip(round(cx + hw), 0, w - 1))
+    y0, y1 = int(np.clip(round(cy - hh), 0, h - 1)), int(np.clip(round(cy + hh), 0, h - 1))
+    cls = scene.classes[frame, y0 : y1 + 1, x0 : x1 + 1]
+    return float((scene.occluder[frame, y0 : y1 + 1, x0 : x1 + 1] | ((cls >= 0) & (cls != color))).mean())
 
 
 def _faint_between(scene: Scene, s: Seen, k: int) -> bool:
@@ -1091,7 +1211,8 @@ def _faint_between(scene: Scene, s: Seen, k: int) -> bool:
     hw, hh = _faint_box(a if a.area >= b.area else b, np.hypot(b.cx - a.cx, b.cy - a.cy) / n)
     for g in range(a.frame + 1, b.frame):
         u = (g - a.frame) / n
-        if _faint_at(scene, s.track.color, a.cx + u * (b.cx - a.cx), a.cy + u * (b.cy - a.cy), hw, hh, g) is None:
+        at = (a.cx + u * (b.cx - a.cx), a.cy + u * (b.cy - a.cy))
+        if _faint_at(scene, s.track.color, *at, hw, hh, g, min(a.area, b.area)) is None:
             return False
     return True
 
@@ -1118,16 +1239,40 @@ def _covered_between(scene: Scene, s: Seen, k: int) -> bool:
 
 
 def _hidden_edge(s: Seen, k: int, scene: Scene | None = None, step: int = 0) -> bool:
-    """Whether sighting k could be an object half out of view: at the frame's edge, next to an occluder, already
-    shrunk, or touching another object and (with `scene`) covered by other pixels in the next frame (`step` 1; -1:
-    the frame before), as it would be had it gone behind that object (an object erased beside another is not)."""
+    """Whether sighting k could be an object half out of view: at the frame's edge (unless, with `scene` and `step`,
+    it is whole there and stays in view: `_stays_in_view`), next to an occluder, already shrunk, or touching another
+    object and (with `scene`) covered by other pixels in the next frame (`step` 1; -1: the frame before), as it
+    would be had it gone behind that object (an object erased beside another is not)."""
     b = s.track.blobs[k]
-    if b.edge:
-        return True
     typical = np.median(s.area[s.open_view]) if s.open_view.any() else np.median(s.area)
+    if b.edge and (scene is None or step == 0 or not _stays_in_view(s, k, scene, step, typical)):
+        return True
     if s.near_occluder[k] or not np.isfinite(b.fill) or s.area[k] < 0.6 * typical:
         return True
     return bool(b.touch > 0 and (scene is None or step == 0 or _covered(scene, s, k, step)))
+
+
+def _stays_in_view(s: Seen, k: int, scene: Scene, step: int, typical: float) -> bool:
+    """Whether sighting k, touching the frame's edge, shows the whole object (`WHOLE_AREA` of its typical area), does
+    not move out through the edges it touches and most of its box is still inside the frame `step` frames on at its
+    last velocity: then it did not leave the frame (nothing in the world moves its own size in one frame; an object
+    leaving the frame shrinks first)."""
+    blobs = s.track.blobs
+    b = blobs[k]
+    if s.area[k] < WHOLE_AREA * typical:
+        return False
+    j = k - step
+    vx = vy = 0.0
+    if 0 <= j < len(blobs):
+        n = b.frame - blobs[j].frame
+        vx, vy = (b.cx - blobs[j].cx) / n * step, (b.cy - blobs[j].cy) / n * step
+    _, h, w = scene.classes.shape
+    # moving out through an edge it touches (a pan carries it out, however slowly): it may be gone the next frame
+    if (b.x0 == 0 and vx < 0) or (b.x1 == w - 1 and vx > 0) or (b.y0 == 0 and vy < 0) or (b.y1 == h - 1 and vy > 0):
+        return False
+    inside_w = min(b.x1 + 1 + vx, w) - max(b.x0 + vx, 0)
+    inside_h = min(b.y1 + 1 + vy, h) - max(b.y0 + vy, 0)
+    return max(inside_w, 0) * max(inside_h, 0) >= 0.5 * b.width * b.height
 
 
 def _covered(scene: Scene, s: Seen, k: int, step: int) -> bool:

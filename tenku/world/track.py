@@ -245,6 +245,14 @@ def segment(clip: Clip, use_median: bool = True) -> tuple[np.ndarray, np.ndarray
     return classes, occluder
 
 
+def large_patches(mask: np.ndarray, min_pixels: float) -> np.ndarray:
+    """bool (F, h, w): the 4-connected patches of `mask` with at least `min_pixels` pixels."""
+    labels, n = label_components(np.where(mask, 0, -1).astype(np.int8))
+    if n == 0:
+        return mask.copy()
+    return mask & (np.bincount(labels[labels >= 0], minlength=n) >= min_pixels)[np.maximum(labels, 0)]
+
+
 FAINT_MARGIN = 8.0  # a faint pixel may lie this much (CIE76) nearer a background colour than its object colour
 
 
@@ -482,8 +490,11 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     r0, r1 = max(int(y0 - m), 0), min(int(np.ceil(y1 + m)), src.shape[0])
     reach = int(np.ceil(x1 - x0 + 2 * m))  # background samples: up to an object's width further out on each side
     w0, w1 = max(c0 - reach, 0), min(c1 + reach, src.shape[1])
-    alpha = _matte(src[r0:r1, w0:w1], blob.color)[:, c0 - w0 : c1 - w0]
-    if alpha is None or not (alpha > 0.5).any():
+    alpha = _matte(src[r0:r1, w0:w1], blob.color)
+    if alpha is None:  # no pixel of its colour in the input crop (a blob of the upsampled frame's mixed edges)
+        return None
+    alpha = alpha[:, c0 - w0 : c1 - w0]
+    if not (alpha > 0.5).any():
         return None
     crop = src[r0:r1, c0:c1]
     up = float(np.clip(target / max(x1 - x0, y1 - y0, 1.0), 1.0, 8.0))

@@ -396,3 +396,129 @@ def test_a_frozen_clip_shows_a_static_camera_whatever_the_prompt_says():
     query = PromptQuery(objects=[ObjectQuery(shape="ball", color="red", motion="roll")], camera="pan_right")
     crit = jd.judge_query(frozen, R.fps, query).criterion("motion")
     assert not crit.passed and "camera static" in crit.detail, crit.detail
+
+
+def test_faint_specks_are_no_washed_out_object_but_a_faint_patch_is():
+    """Stars, a sky's blue near the horizon and edge fringes scatter single faint pixels over the search window; an
+    object that video coding washed out leaves a patch."""
+    faint = np.full((1, 30, 30), -1, np.int8)
+    faint[0, [3, 12, 25], [4, 20, 9]] = 2  # three stars
+    scene = jd.Scene(
+        clip=None, objects=[], camera=None, ground=0.0, occluder=None, faint=faint, classes=None, fragments=0
+    )
+    assert jd._faint_at(scene, 2, 15.0, 15.0, 15.0, 15.0, 0) is None
+    faint[0, 14:17, 10:13] = 2  # a 3x3 patch
+    assert jd._faint_at(scene, 2, 15.0, 15.0, 15.0, 15.0, 0) == pytest.approx((11.0, 15.0))
+    assert jd._faint_at(scene, 2, 15.0, 15.0, 15.0, 15.0, 0, area=100.0) is None  # a ninth of it: too little
+
+
+def test_small_occluder_coloured_patches_hide_nothing():
+    mask = np.zeros((1, 20, 20), bool)
+    mask[0, 2:12, 2:6] = True  # a trunk
+    mask[0, 15, 10:12] = True  # two pixels where an object's edge meets a dark ground
+    kept = tr.large_patches(mask, 10)
+    assert kept[0, 2:12, 2:6].all() and not kept[0, 15].any()
+
+
+def test_an_object_erased_at_the_frames_edge_is_missed_but_one_leaving_through_it_is_not():
+    """Touching the frame's edge excuses vanishing only for an object that could have left: one partly out already,
+    or moving out; an object in full view there that is gone the next frame was erased."""
+    edge = SceneSpec(setting="grass", objects=[one("cube", "red", "rest", x=-3.75, size="medium")])
+    frames, empty = draw(edge, R), draw(SceneSpec(setting="grass", objects=[]), R)
+    assert jd.judge_query(frames, R.fps, PromptQuery(objects=[])).criterion("consistency").passed
+    erased = np.concatenate([frames[:20], empty[20:]])
+    crit = jd.judge_query(erased, R.fps, PromptQuery(objects=[])).criterion("consistency")
+    assert not crit.passed and "vanishes" in crit.detail, crit.detail
+    leaving = SceneSpec(setting="grass", objects=[one("ball", "red", "roll", "left", x=-2.0, vx=-2.5, size="medium")])
+    crit = jd.judge_query(draw(leaving, R), R.fps, PromptQuery(objects=[])).criterion("consistency")
+    assert crit.passed, crit.detail
+
+
+def test_a_path_in_shuffled_order_is_rough_and_a_bounce_or_a_wobble_in_place_is_not():
+    t = np.arange(32) / 8  # 8 fps: the roughest a real bounce gets
+    x, bottom = -3 + 0.8 * t, _hops(t, 5.0, 0.75)
+    ppm = 96 / VIEW_WIDTH
+    smooth = jd._jitter(_seen(t, x, bottom), ppm)
+    assert smooth is not None and smooth < jd.JITTER / 2, smooth
+    order = np.random.default_rng(0).permutation(32)
+    rough = jd._jitter(_seen(t, x[order], bottom[order]), ppm)
+    assert rough is not None and rough > jd.JITTER, rough
+    t24 = np.arange(96) / 24  # the same clip at 24 fps by repeating frames: still, then a jump, still ...
+    repeated = jd._jitter(_seen(t24, np.repeat(x, 3), np.repeat(bottom, 3)), ppm)
+    assert repeated is not None and repeated < jd.JITTER / 2, repeated
+    wobble = np.random.default_rng(1).normal(0, 0.08, 32)  # a spinning cube's centroid, shuffled or not
+    assert jd._jitter(_seen(t, wobble, np.zeros(32)), ppm) is None
+
+
+def test_a_fall_whose_bottom_hides_behind_another_object_for_a_moment_is_still_a_fall():
+    t = np.arange(32) / 8
+    bottom = _hops(t, 0.0, 0.5, y0=1.8)
+    s = _seen(t, np.full(32, 2.2), bottom)
+    assert jd.motion_matches(s, "fall")[0]
+    s.bottom = bottom.copy()
+    s.bottom[1] += 0.4  # its lower part behind a cube: the bottom reads high, as if it rose
+    assert not jd.motion_matches(s, "fall")[0]  # without knowing the bottom was hidden, that is a rise
+    s.bottom_seen[1] = False
+    assert jd.motion_matches(s, "fall")[0]
+
+
+def test_a_hop_that_ends_on_top_of_a_hidden_object_is_no_slow_free_fall():
+    from types import SimpleNamespace
+
+    t = np.arange(48) / 12
+    arc = np.maximum(0.6 + 2.0 * t - 4.905 * t**2, 0.3)  # lands on something 0.3 m high and lies there
+    bottom = np.round(np.where(t < 1.5, arc, 0.0) * 16) / 16  # one working pixel is 1/16 m
+    s = _seen(t, np.zeros(48), bottom, size_m=1.2)
+    scene = jd.Scene(
+        clip=SimpleNamespace(fps=12.0), objects=[s], camera=None, ground=0.0, occluder=None, faint=None,
+        classes=None, fragments=0,
+    )
+    report = jd.judge_physics(PromptQuery(objects=[]), scene, [])
+    assert report.passed, report.detail
+    assert not any((bottom[a] == 0.3125).sum() >= 3 for a in jd.flights(s))
+
+
+def test_an_outline_too_small_for_its_shape_tells_no_turn_and_its_size_only_up_to_the_shape():
+    t = np.arange(20) / 10
+    tiny = _seen(t, np.zeros(20), np.zeros(20), "pyramid", fills=[0.55, 0.8] * 4, tapers=[0.3, 1.0] * 4)
+    assert jd._rotates(tiny) is True  # a 4-px apex that comes and goes reads as turning ...
+    tiny.unsure["shape"] = "unsure (only 4 px across; looks like a pyramid)"
+    assert jd._rotates(tiny) is None  # ... unless the outline is known to be too small to tell
+    assert jd.motion_matches(tiny, "rest")[0] and jd.motion_matches(tiny, "spin")[0]
+    tiny.size, tiny.sizes = "small", {"small", "medium"}  # a medium pyramid's area is a small cube's
+    assert jd._fits(ObjectQuery(shape="pyramid", size="medium"), tiny)[0] == 1.0
+    assert jd._fits(ObjectQuery(shape="pyramid", size="large"), tiny)[0] < 1.0
+
+
+def test_a_float_seen_clearly_only_while_it_leaves_the_ground_is_a_float():
+    t = np.arange(40) / 10
+    s = _seen(t, np.zeros(40), 0.6 * t, size_m=1.2)  # rises at 0.6 m/s from the ground
+    s.clean[20:] = False  # then drifts into a crowd: no clean sighting in its last two seconds
+    assert jd.motion_matches(s, "float")[0]
+    s.bottom[15:20] = 0.0  # back on the ground while in clear view: no float
+    assert not jd.motion_matches(s, "float")[0]
+
+
+def test_an_object_that_fades_and_then_goes_behind_another_is_hidden_not_gone():
+    s = _seen(np.arange(3) / 10, np.zeros(3), np.zeros(3))
+    for b in s.track.blobs:
+        b.cx, b.cy, b.x0, b.x1, b.y0, b.y1, b.area = 4.0, 4.0, 2, 6, 2, 6, 25.0
+    faint = np.full((6, 20, 20), -1, np.int8)
+    faint[3, 2:7, 2:7] = 0  # frame 3: only faintly there
+    classes = np.full((6, 20, 20), -1, np.int8)
+    scene = jd.Scene(
+        clip=None, objects=[s], camera=None, ground=0.0, occluder=np.zeros((6, 20, 20), bool), faint=faint,
+        classes=classes, fragments=0,
+    )
+    assert jd._faint_follow(scene, s, 2, 1) == (3, False)  # then gone in the open
+    classes[4, 0:9, 0:9] = 3  # frame 4: another object's pixels where it was
+    assert jd._faint_follow(scene, s, 2, 1) == (3, True)
+
+
+def test_a_blob_whose_colour_is_nowhere_in_the_input_has_no_silhouette():
+    """Upsampling mixes edge colours into a blob that no input pixel has: its re-cut is None, not a crash."""
+    frame = np.full((1, 32, 32, 3), 200, np.uint8)
+    clip = tr.Clip(rgb=frame, lab=tr.rgb_to_lab(frame), source=frame, fps=8.0, scale=1.0, stride=1)
+    blob = tr.Blob(frame=0, color=tr.COLOR_NAMES.index("red"), area=9.0, cx=10.0, cy=10.0, x0=9, y0=9, x1=11, y1=11,
+                   lab=np.zeros(3, np.float32), fill=1.0, compact=0.6, taper=1.0, elong=1.0, orient=0.0, edge=False)
+    assert tr.silhouette(clip, blob) is None
