@@ -1261,11 +1261,7 @@ def _stays_in_view(s: Seen, k: int, scene: Scene, step: int, typical: float) -> 
     b = blobs[k]
     if s.area[k] < WHOLE_AREA * typical:
         return False
-    j = k - step
-    vx = vy = 0.0
-    if 0 <= j < len(blobs):
-        n = b.frame - blobs[j].frame
-        vx, vy = (b.cx - blobs[j].cx) / n * step, (b.cy - blobs[j].cy) / n * step
+    vx, vy = _last_velocity(blobs, k, step)
     _, h, w = scene.classes.shape
     # moving out through an edge it touches (a pan carries it out, however slowly): it may be gone the next frame
     if (b.x0 == 0 and vx < 0) or (b.x1 == w - 1 and vx > 0) or (b.y0 == 0 and vy < 0) or (b.y1 == h - 1 and vy > 0):
@@ -1273,6 +1269,15 @@ def _stays_in_view(s: Seen, k: int, scene: Scene, step: int, typical: float) -> 
     inside_w = min(b.x1 + 1 + vx, w) - max(b.x0 + vx, 0)
     inside_h = min(b.y1 + 1 + vy, h) - max(b.y0 + vy, 0)
     return max(inside_w, 0) * max(inside_h, 0) >= 0.5 * b.width * b.height
+
+
+def _last_velocity(blobs, k: int, step: int) -> tuple[float, float]:
+    """Pixels per `step` frames of sighting k, from the sighting `step` before it (0, 0 without one)."""
+    j = k - step
+    if not 0 <= j < len(blobs):
+        return 0.0, 0.0
+    b, n = blobs[k], blobs[k].frame - blobs[j].frame
+    return (b.cx - blobs[j].cx) / n * step, (b.cy - blobs[j].cy) / n * step
 
 
 def _covered(scene: Scene, s: Seen, k: int, step: int) -> bool:
@@ -1284,11 +1289,7 @@ def _covered(scene: Scene, s: Seen, k: int, step: int) -> bool:
     f, h, w = scene.classes.shape
     if not 0 <= g < f:
         return True
-    j = k - step
-    vx = vy = 0.0
-    if 0 <= j < len(blobs):
-        n = b.frame - blobs[j].frame
-        vx, vy = (b.cx - blobs[j].cx) / n * step, (b.cy - blobs[j].cy) / n * step
+    vx, vy = _last_velocity(blobs, k, step)
     cls = scene.classes[g]
     other = scene.occluder[g] | ((cls >= 0) & (cls != s.track.color))
     best = 0.0
