@@ -6,7 +6,8 @@
 
 --vae ships another VAE than the one the DiT trained on: one whose encoder and latent statistics are the same
 (a decoder fine-tuned with `tenku train vae --freeze-encoder`), so that the DiT's latents mean the same; anything
-else is refused. --dest writes elsewhere than the package (a candidate to benchmark before shipping it).
+else is refused. --dest writes elsewhere than the package (a candidate to benchmark before shipping it). --guidance and --steps set
+the shipped model's sampling defaults (measure them with benchmarks/world_quality.py --guidance/--steps first).
 
 Writes tenku/weights/tenku-world/ atomically (the old folder stays until the new one is complete): the pipeline of
 the last DiT run's `model/` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl` (every stage's
@@ -67,7 +68,14 @@ def main() -> None:
                         help="ship this VAE (same encoder as the DiT's, a decoder fine-tune) instead of the DiT's own")
     parser.add_argument("--dest", type=Path, default=DEST, help="where to write (default: the package's model)")
     parser.add_argument("--device-note", default="2-core x86_64 CPU, no GPU, torch 2.13.0 (CPU)")
+    parser.add_argument("--guidance", type=float, default=None,
+                        help="the shipped model's default guidance scale (default: the run's); pick it by measurement")
+    parser.add_argument("--steps", type=int, default=None, help="the shipped model's default denoising steps")
     args = parser.parse_args()
+    if args.guidance is not None and not args.guidance >= 1:
+        parser.error(f"--guidance must be 1 or more (1 = no guidance), got {args.guidance}")
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be 1 or more, got {args.steps}")
 
     from tenku.checkpoint import load_manifest
     from tenku.pipeline import Pipeline
@@ -93,6 +101,9 @@ def main() -> None:
 
     extra = {k: v for k, v in manifest["components"].items() if k not in ("vae", "dit")}
     info = {k: v for k, v in manifest.items() if k not in ("format", "version", "components")}
+    for key, value in (("guidance", args.guidance), ("steps", args.steps)):
+        if value is not None:
+            info.setdefault("sample", {})[key] = value
     save_pipeline(args.dest, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
                   dtype=torch.float16, info=info)
     (args.dest / "logs").mkdir(exist_ok=True)

@@ -393,12 +393,17 @@ def test_ship_swaps_in_a_decoder_fine_tune_and_refuses_another_encoder(tmp_path,
     dec = train(vae_cfg(tmp_path / "dec", steps=2, lr=1e-2, init=str(trained_vae), freeze_encoder=True)).parent
     other = train(vae_cfg(tmp_path / "other", steps=2, lr=1e-2, init=str(trained_vae))).parent
 
-    def ship(vae: Path, dest: Path) -> subprocess.CompletedProcess:
+    def ship(vae: Path, dest: Path, *more: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(root / "runs" / "ship.py"), str(dit), "--vae-run", str(trained_vae),
-                               "--vae-run", str(vae), "--vae", str(vae), "--dest", str(dest)], capture_output=True, text=True)
+                               "--vae-run", str(vae), "--vae", str(vae), "--dest", str(dest), *more],
+                              capture_output=True, text=True)
 
-    done = ship(dec, tmp_path / "ok")
+    done = ship(dec, tmp_path / "ok", "--guidance", "2.5", "--steps", "7")
     assert done.returncode == 0, done.stderr
+    sample = json.loads((tmp_path / "ok" / "manifest.json").read_text())["sample"]
+    assert (sample["guidance"], sample["steps"]) == (2.5, 7)
+    bad = ship(dec, tmp_path / "bad", "--guidance", "0.5")
+    assert bad.returncode != 0 and "--guidance must be 1 or more" in bad.stderr and not (tmp_path / "bad").exists()
     shipped, _ = load_component(tmp_path / "ok", "vae", VideoVAE, VAEConfig)
     tuned, _ = load_component(dec / "model", "vae", VideoVAE, VAEConfig)
     for name, p in shipped.state_dict().items():
