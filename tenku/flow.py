@@ -115,9 +115,15 @@ class RectifiedFlow:
         null_mask: Tensor,
         generator: torch.Generator | None = None,
         weight: Tensor | None = None,
+        weight_fade: bool = False,
     ) -> tuple[Tensor, dict[str, float]]:
         """Velocity MSE on a batch of normalized latents `x0 (B, c, f, h, w)`, each latent cell weighted by
         `weight (B, f, h, w)` where given (a weighted mean: the weights' scale does not matter).
+
+        weight_fade: the weight's excess over 1 fades with the noise, `1 + (weight - 1) * (1 - t)`. A weight that
+        depends on the clean clip (objects weigh more) biases the optimum toward the weighted clips wherever the
+        noisy input cannot tell them apart: at high noise the model would learn to draw an object at every place
+        one might be. Fading keeps the emphasis where x_t already shows where the objects are.
 
         Times from `sample_times`, held frames from `sample_conditions` (t = 0, excluded from the loss), and
         with probability `text_drop_prob` a sample's text is replaced by the empty prompt's states `null_text
@@ -140,6 +146,8 @@ class RectifiedFlow:
             weight = torch.ones_like(err)
         elif weight.shape != err.shape:
             raise TenkuError(f"loss weight must be (B, f, h, w) = {tuple(err.shape)}, got {tuple(weight.shape)}")
+        elif weight_fade:
+            weight = 1.0 + (weight.float() - 1.0) * (1.0 - t)[:, :, None, None]                # (B, f, h, w)
         keep = (~held).float()[:, :, None, None] * weight.float()                           # (B, f, h, w)
         loss = (err * keep).sum() / keep.sum()
         metrics = {

@@ -160,7 +160,7 @@ class DiTObjective(nn.Module):
     def forward(self, batch: dict[str, Any], generator: torch.Generator) -> tuple[Tensor, dict[str, float]]:
         return self.flow.loss(
             self.dit, batch["x0"], batch["text"], batch["text_mask"], self.null_text, self.null_mask,
-            generator=generator, weight=batch.get("weight"),
+            generator=generator, weight=batch.get("weight"), weight_fade=batch.get("weight_fade", False),
         )
 
 
@@ -218,10 +218,11 @@ class DiTTask(Task):
 
     def prepare(self, batch: dict[str, Any], generator: torch.Generator) -> dict[str, Any]:
         """Draw this step's latent from the cached posterior and normalize it: x0 (B, c, f, h, w); and the loss
-        weight of each latent cell, weight (B, f, h, w) = 1 + focus_weight * focus."""
+        weight of each latent cell, weight (B, f, h, w) = 1 + focus_weight * focus (faded with the noise in the loss
+        when focus_fade)."""
         z = self.vae.sample(batch["mean"], batch["logvar"], generator)  # (B, c, f, h, w)
         weight = 1.0 + self.cfg.focus_weight * batch["focus"] if self.cfg.focus_weight else None  # (B, f, h, w)
-        return {**batch, "x0": self.vae.normalize(z), "weight": weight}
+        return {**batch, "x0": self.vae.normalize(z), "weight": weight, "weight_fade": self.cfg.focus_fade}
 
     def export(self, ema: nn.Module, folder: Path, summary: dict[str, Any]) -> None:
         first = parse_bucket(self.cfg.buckets[0])
@@ -541,6 +542,8 @@ def train(cfg: TrainConfig, console: Any = None, hooks: list[Hook] | None = None
             raise TenkuError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
     if not cfg.focus_weight >= 0:
         raise TenkuError(f"--focus-weight must be 0 or more, got {cfg.focus_weight}")
+    if cfg.focus_fade and not cfg.focus_weight:
+        raise TenkuError("--focus-fade fades the --focus-weight with the noise: give a --focus-weight above 0 too")
     if cfg.freeze_encoder and not (cfg.model == "vae" and cfg.init):
         raise TenkuError("--freeze-encoder trains a VAE's decoder alone: it needs `tenku train vae` and --init "
                          "with the VAE whose encoder to keep")

@@ -123,6 +123,23 @@ def test_loss_weight_is_a_weighted_mean_over_latent_cells():
         flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=torch.ones(8, 3))
 
 
+def test_loss_weight_fade_moves_the_emphasis_to_low_noise():
+    """weight_fade: a cell's weight is 1 + (w - 1) (1 - t), so pure noise weighs every cell alike."""
+    flow = RectifiedFlow(FlowConfig(cond_prob=0.0))
+    x0 = torch.zeros(8, 2, 3, 2, 2)
+    model = Recorder(lambda x, t, text, mask: torch.zeros_like(x))
+    weight = torch.ones(8, 3, 2, 2)
+    weight[:, :, 0, 1] = 5.0
+    loss, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=weight, weight_fade=True)
+    x, t, _, _ = model.calls[0]
+    err = (x / t[:, None, :, None, None]).square().mean(dim=1)  # (B, f, h, w)
+    faded = 1.0 + 4.0 * (1.0 - t)[:, :, None, None] * (weight - 1.0) / 4.0
+    assert loss.item() == pytest.approx(((err * faded).sum() / faded.sum()).item(), rel=1e-4)
+    flat, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=weight)
+    assert flat.item() == pytest.approx(((err * weight).sum() / weight.sum()).item(), rel=1e-4)
+    assert flat.item() != pytest.approx(loss.item(), rel=1e-4)
+
+
 def test_text_dropout_uses_the_null_prompt():
     text, mask = text_batch(B=6, L=4)
     null, null_mask = torch.zeros(1, 2, 8), torch.tensor([[True, False]])
