@@ -53,7 +53,7 @@ def rates(reports) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="pipeline folder (default: the shipped tenku-world)")
-    parser.add_argument("--prompts", type=int, default=200)
+    parser.add_argument("--prompts", type=int, default=200, help="0: the speed table alone")
     parser.add_argument("--seed", type=int, default=7, help="draws the prompt set")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
     parser.add_argument("--guidance", type=float, default=None)
@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--save", default=None, help="folder to keep the generated MP4s in")
     args = parser.parse_args()
+    if args.prompts < 0:
+        parser.error(f"--prompts must be 0 or more, got {args.prompts}")
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -78,36 +80,37 @@ def main() -> None:
     spec = RenderSpec(width=d.width, height=d.height, fps=d.fps, seconds=d.seconds).check()
     pairs = held_out_scenes(args.prompts, args.seed, d.seconds)
 
-    model_reports, render_reports, examples = [], [], []
-    t0 = time.perf_counter()
-    for i, (prompt, scene) in enumerate(pairs):
-        video = pipe(prompt, seed=i, steps=args.steps, guidance=args.guidance)
-        if args.save:
-            from pathlib import Path
+    if args.prompts > 0:  # --prompts 0: the speed table alone
+        model_reports, render_reports, examples = [], [], []
+        t0 = time.perf_counter()
+        for i, (prompt, scene) in enumerate(pairs):
+            video = pipe(prompt, seed=i, steps=args.steps, guidance=args.guidance)
+            if args.save:
+                from pathlib import Path
 
-            video.save(Path(args.save) / f"{i:04d}.mp4")
-        model_reports.append(judge_video(video.frames, video.fps, prompt))
-        truth = render(scene, spec, seed=i)
-        render_reports.append(judge_video(truth, spec.fps, prompt))
-        if i < 3:
-            examples.append((prompt, model_reports[-1]))
-        if (i + 1) % 20 == 0:
-            console.print(f"{i + 1}/{len(pairs)} prompts, {time.perf_counter() - t0:.0f} s", highlight=False)
+                video.save(Path(args.save) / f"{i:04d}.mp4")
+            model_reports.append(judge_video(video.frames, video.fps, prompt))
+            truth = render(scene, spec, seed=i)
+            render_reports.append(judge_video(truth, spec.fps, prompt))
+            if i < 3:
+                examples.append((prompt, model_reports[-1]))
+            if (i + 1) % 20 == 0:
+                console.print(f"{i + 1}/{len(pairs)} prompts, {time.perf_counter() - t0:.0f} s", highlight=False)
 
-    m, r = rates(model_reports), rates(render_reports)
-    table = Table(title=f"world prompts with held-out combinations: {len(pairs)} prompts, pass rate %")
-    for col in ("criterion", "model", "renderer (ceiling)"):
-        table.add_column(col, justify="left" if col == "criterion" else "right")
-    for c in (*CRITERIA, "all"):
-        table.add_row(c, f"{m[c]:.1f}", f"{r[c]:.1f}")
-    table.add_row("mean score", f"{m['score']:.3f}", f"{r['score']:.3f}")
-    console.print(table)
-    for prompt, rep in examples:
-        console.print(f"[dim]{prompt!r}: " + "; ".join(f"{c.name} {'ok' if c.passed else 'FAIL'} ({c.detail})" for c in rep.criteria), highlight=False)
+        m, r = rates(model_reports), rates(render_reports)
+        table = Table(title=f"world prompts with held-out combinations: {len(pairs)} prompts, pass rate %")
+        for col in ("criterion", "model", "renderer (ceiling)"):
+            table.add_column(col, justify="left" if col == "criterion" else "right")
+        for c in (*CRITERIA, "all"):
+            table.add_row(c, f"{m[c]:.1f}", f"{r[c]:.1f}")
+        table.add_row("mean score", f"{m['score']:.3f}", f"{r['score']:.3f}")
+        console.print(table)
+        for prompt, rep in examples:
+            console.print(f"[dim]{prompt!r}: " + "; ".join(f"{c.name} {'ok' if c.passed else 'FAIL'} ({c.detail})" for c in rep.criteria), highlight=False)
 
     # sampling speed, by stage
     stages: dict[str, list[float]] = {"text": [], "transformer": [], "VAE decode": [], "total": []}
-    req = pipe.check_inputs("a red ball bounces on grass")
+    req = pipe.check_inputs("a red ball bounces on grass", steps=args.steps, guidance=args.guidance)
     for k in range(args.repeats):
         t = [time.perf_counter()]
         text, mask, null_text, null_mask = pipe.encode_prompt(f"a red ball bounces on grass {k}", "", [])
