@@ -8,7 +8,8 @@
 # occluder) at 9-frame clips: the VAE is convolutional and causal, so short clips teach it everything that longer
 # ones would. Its loss has a hard-pixel term (VAEConfig.hard_weight): without it the VAE erases the objects, which
 # are 1.5% of the pixels. Stage 2 trains the DiT on cached latents of the core world minus held-out combinations
-# (`--data world-core`, see tenku/data.py), with the latent cells that show objects weighted up (--focus-weight).
+# (`--data world-core`, see tenku/data.py), with the latent cells that show objects weighted up (--focus-weight),
+# less so the noisier they are (--focus-fade: a flat weight teaches the model to start objects everywhere).
 # Stage 3 fine-tunes the VAE's decoder alone (--freeze-encoder): the latents stay exactly those the DiT trained on,
 # so it can run beside stage 2 (on a GPU, or one core each on a CPU) and its decoder ships with the DiT.
 # Stage 4 copies the EMA weights into the package as fp16 with the logs and the model card (runs/ship.py).
@@ -28,10 +29,10 @@ tenku train vae --preset vae-world --data world --buckets 9x64x64 --batch-size 8
 
 tenku train dit --preset dit-world --vae "$RUNS/vae-world" --data world-core --clips "$DIT_CLIPS" \
   --buckets 33x64x64 --batch-size 32 --lr 5e-4 --warmup-steps 200 --ema-decay 0.998 --focus-weight 4 \
-  --steps "$DIT_STEPS" --log-every 25 --ckpt-every 250 --device "$DEVICE" --out "$RUNS/dit-world"
+  --focus-fade --steps "$DIT_STEPS" --log-every 25 --ckpt-every 250 --device "$DEVICE" --out "$RUNS/dit-world"
 
 tenku train vae --preset vae-world --init "$RUNS/vae-world" --freeze-encoder --data world --buckets 9x64x64 \
   --batch-size 8 --lr 3e-4 --warmup-steps 50 --clips 1000000 --steps "$DEC_STEPS" --log-every 25 --ckpt-every 250 \
   --device "$DEVICE" --out "$RUNS/vae-decoder"
 
-python3 runs/ship.py "$RUNS/dit-world" --vae-run "$RUNS/vae-world" --vae-run "$RUNS/vae-decoder" --vae "$RUNS/vae-decoder"
+python3 runs/ship.py "$RUNS/dit-world" --vae-run "$RUNS/vae-world" --vae-run "$RUNS/vae-decoder" --vae "$RUNS/vae-decoder" --guidance 2.5
