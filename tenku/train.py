@@ -151,16 +151,16 @@ class VAETask(Task):
 class DiTObjective(nn.Module):
     """Rectified-flow loss of the DiT on normalized latents (drawn from the cached posterior in `DiTTask.prepare`)."""
 
-    def __init__(self, dit: nn.Module, flow: Any, null_text: Tensor, null_mask: Tensor):
+    def __init__(self, dit: nn.Module, flow: Any, null_text: Tensor, null_mask: Tensor, weight_fade: bool = False):
         super().__init__()
-        self.dit, self.flow = dit, flow
+        self.dit, self.flow, self.weight_fade = dit, flow, weight_fade
         self.register_buffer("null_text", null_text, persistent=False)  # (1, L, D_text)
         self.register_buffer("null_mask", null_mask, persistent=False)  # (1, L)
 
     def forward(self, batch: dict[str, Any], generator: torch.Generator) -> tuple[Tensor, dict[str, float]]:
         return self.flow.loss(
             self.dit, batch["x0"], batch["text"], batch["text_mask"], self.null_text, self.null_mask,
-            generator=generator, weight=batch.get("weight"), weight_fade=batch.get("weight_fade", False),
+            generator=generator, weight=batch.get("weight"), weight_fade=self.weight_fade,
         )
 
 
@@ -190,7 +190,7 @@ class DiTTask(Task):
             self.dit_cfg = _init_from(self.model, cfg.init, "dit", DiT, DiTConfig, self.dit_cfg)
         self.flow_cfg = FlowConfig()
         null_text, null_mask = text.encode([""])  # (1, L, D_text), (1, L)
-        self.objective = DiTObjective(self.model, RectifiedFlow(self.flow_cfg), null_text, null_mask)
+        self.objective = DiTObjective(self.model, RectifiedFlow(self.flow_cfg), null_text, null_mask, cfg.focus_fade)
 
         multiple = self.vae.spatial_factor * self.dit_cfg.patch_size[1]
         self.buckets = [parse_bucket(b, multiple=multiple) for b in cfg.buckets]
@@ -222,7 +222,7 @@ class DiTTask(Task):
         when focus_fade)."""
         z = self.vae.sample(batch["mean"], batch["logvar"], generator)  # (B, c, f, h, w)
         weight = 1.0 + self.cfg.focus_weight * batch["focus"] if self.cfg.focus_weight else None  # (B, f, h, w)
-        return {**batch, "x0": self.vae.normalize(z), "weight": weight, "weight_fade": self.cfg.focus_fade}
+        return {**batch, "x0": self.vae.normalize(z), "weight": weight}
 
     def export(self, ema: nn.Module, folder: Path, summary: dict[str, Any]) -> None:
         first = parse_bucket(self.cfg.buckets[0])

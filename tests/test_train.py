@@ -313,7 +313,7 @@ def test_dit_focus_weight_reaches_the_loss(tmp_path, trained_vae):
     assert a.item() != b.item()
     faded = DiTTask(dit_cfg(tmp_path / "a", trained_vae, focus_weight=3.0, focus_fade=True), Dist.single("cpu"))
     fbatch = faded.prepare(faded.batch(0), torch.Generator().manual_seed(0))
-    assert fbatch["weight_fade"] is True and batch["weight_fade"] is False
+    assert faded.objective.weight_fade is True and task.objective.weight_fade is False
     c, _ = faded.objective(fbatch, torch.Generator().manual_seed(1))
     assert c.item() not in (a.item(), b.item())
     with pytest.raises(TenkuError, match="--focus-fade fades the --focus-weight with the noise: give a --focus-weight above 0 too"):
