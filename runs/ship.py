@@ -6,8 +6,9 @@
 
 --vae ships another VAE than the one the DiT trained on: one whose encoder and latent statistics are the same
 (a decoder fine-tuned with `tenku train vae --freeze-encoder`), so that the DiT's latents mean the same; anything
-else is refused. --dest writes elsewhere than the package (a candidate to benchmark before shipping it). --guidance and --steps set
-the shipped model's sampling defaults (measure them with benchmarks/world_quality.py --guidance/--steps first).
+else is refused. --dest writes elsewhere than the package (a candidate to benchmark before shipping it).
+--guidance and --steps set the shipped model's sampling defaults (measure them with benchmarks/world_quality.py
+--guidance/--steps first).
 
 Writes tenku/weights/tenku-world/ atomically (the old folder stays until the new one is complete): the pipeline of
 the last DiT run's `model/` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl` (every stage's

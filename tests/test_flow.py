@@ -133,7 +133,7 @@ def test_loss_weight_fade_moves_the_emphasis_to_low_noise():
     loss, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=weight, weight_fade=True)
     x, t, _, _ = model.calls[0]
     err = (x / t[:, None, :, None, None]).square().mean(dim=1)  # (B, f, h, w)
-    faded = 1.0 + 4.0 * (1.0 - t)[:, :, None, None] * (weight - 1.0) / 4.0
+    faded = 1.0 + (weight - 1.0) * (1.0 - t)[:, :, None, None]
     assert loss.item() == pytest.approx(((err * faded).sum() / faded.sum()).item(), rel=1e-4)
     flat, _ = flow.loss(model, x0, *text_batch(8), *text_batch(1), generator=gen(), weight=weight)
     assert flat.item() == pytest.approx(((err * weight).sum() / weight.sum()).item(), rel=1e-4)
