@@ -237,6 +237,7 @@ class TrainConfig:
     lr: float = 3e-4
     weight_decay: float = 0.0  # AdamW decay of matrices (biases, norms and embeddings' scales are not decayed)
     warmup_steps: int = 100  # linear warm-up from 0, then constant
+    cooldown_steps: int = 0  # the last N steps before --steps decay the lr linearly toward 0 (warm-up, constant, cool-down); 0 = none
     grad_clip: float = 1.0  # max global grad norm; 0 = off
     ema_decay: float = 0.999  # the EMA is what gets saved for inference; decay is min(this, (1+s)/(10+s))
     log_every: int = 10  # steps per console/JSONL log line (losses averaged over them)

@@ -297,8 +297,12 @@ class Trainer:
     # schedule -----------------------------------------------------------------------------------------------
 
     def lr_at(self, step: int) -> float:
-        """Linear warm-up over `warmup_steps` (step 0 gets lr / warmup_steps), then constant."""
-        return self.cfg.lr * min(1.0, (step + 1) / max(1, self.cfg.warmup_steps))
+        """Linear warm-up over `warmup_steps` (step 0 gets lr / warmup_steps), then constant; over the last
+        `cooldown_steps` before `steps` it falls linearly to lr / cooldown_steps at the last step."""
+        lr = self.cfg.lr * min(1.0, (step + 1) / max(1, self.cfg.warmup_steps))
+        if self.cfg.cooldown_steps > 0:
+            lr *= min(1.0, max(self.cfg.steps - step, 1) / self.cfg.cooldown_steps)
+        return lr
 
     def ema_decay_at(self, step: int) -> float:
         """Ramped decay: short runs (tests, the first steps) track the weights instead of the random init."""
@@ -540,6 +544,8 @@ def train(cfg: TrainConfig, console: Any = None, hooks: list[Hook] | None = None
     for name in ("steps", "batch_size", "log_every", "ckpt_every", "fps", "clips"):
         if getattr(cfg, name) < 1:
             raise TenkuError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
+    if not 0 <= cfg.cooldown_steps <= cfg.steps:
+        raise TenkuError(f"--cooldown-steps must be between 0 and --steps ({cfg.steps}), got {cfg.cooldown_steps}")
     if not cfg.focus_weight >= 0:
         raise TenkuError(f"--focus-weight must be 0 or more, got {cfg.focus_weight}")
     if cfg.focus_fade and not cfg.focus_weight:

@@ -2,6 +2,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -237,6 +238,9 @@ def test_vae_export_and_schedule(tmp_path):
     trainer = Trainer(cfg, task, Dist.single("cpu"))
     assert [trainer.lr_at(s) for s in range(5)] == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3])
     assert trainer.ema_decay_at(0) == pytest.approx(0.1) and trainer.ema_decay_at(100) == 0.5
+    cool = Trainer(replace(cfg, steps=10, warmup_steps=2, cooldown_steps=4), task, Dist.single("cpu"))
+    # warm-up over steps 0-1, constant, then the last 4 steps (6-9) scale the lr by 4/4, 3/4, 2/4, 1/4
+    assert [cool.lr_at(s) for s in range(10)] == pytest.approx([5e-4] + [1e-3] * 6 + [7.5e-4, 5e-4, 2.5e-4])
     folder = trainer.fit()
     manifest = load_manifest(folder)
     assert set(manifest["components"]) == {"vae"} and manifest["train"]["step"] == 4
@@ -267,6 +271,8 @@ def test_bad_train_settings(tmp_path):
         train(vae_cfg(tmp_path, model="dit"))
     with pytest.raises(TenkuError, match="--focus-weight must be 0 or more, got -1.0"):
         train(vae_cfg(tmp_path, model="dit", focus_weight=-1.0))
+    with pytest.raises(TenkuError, match=r"--cooldown-steps must be between 0 and --steps \(4\), got 5"):
+        train(vae_cfg(tmp_path, steps=4, cooldown_steps=5))
     with pytest.raises(CheckpointError, match="does not exist; train one"):
         train(vae_cfg(tmp_path, model="dit", vae=str(tmp_path / "novae")))
 
