@@ -239,6 +239,43 @@ def next_window(given: np.ndarray, window: int, context: int, end: int, tf: int,
     return Window(u - c, min(length, window), (u, u + new))
 
 
+def prev_window(given: np.ndarray, window: int, hold: int, tf: int) -> Window:
+    """Place the next window of a backward fill over the *last* frames not yet given, so that it arrives at what
+    follows them.
+
+    The window holds up to `hold` given frames after the missing run (whole latent frames) at its far end and makes
+    the largest tf k + 1 frames before them that fit (or the rest of the run). Nothing before the run is held: a
+    backward fill invents what came before (`extend --backward`), right to left, each window arriving at the start
+    of the one made before it, so no window runs ahead blind and leaves the arrival to a last short one. The run's
+    length must tile this way (`backward_pad`); `new` comes back misaligned ((new - 1) % tf != 0) when it does not.
+    """
+    missing = np.flatnonzero(~given)
+    v = int(missing[-1]) + 1
+    before = given[:v][::-1]
+    u = v - (int(np.argmax(before)) if before.any() else v)  # the missing run is [u, v)
+    tail = given[v:]
+    run = len(tail) if tail.all() else int(np.argmin(tail))
+    trail = min(hold, run) // tf * tf
+    new = min(v - u, _context(window - trail, tf))
+    return Window(v - new, new + trail, (v - new, v))
+
+
+def backward_pad(n: int, held: int, window: int, hold: int, tf: int) -> int:
+    """The fewest frames to add before n new ones (then `held` given ones) so that `prev_window` tiles them:
+    every window makes tf k + 1 frames (its first latent frame is a single frame)."""
+    for pad in range(4 * tf):
+        given = np.zeros(pad + n + held, bool)
+        given[pad + n :] = True
+        while not given.all():
+            w = prev_window(given, window, hold, tf)
+            if (w.new[1] - w.new[0] - 1) % tf:
+                break
+            given[w.new[0] : w.new[1]] = True
+        else:
+            return pad
+    raise TenkuError(f"no layout of {n} frames in windows of {window} (a bug: please report it)")
+
+
 def latent_held(given: np.ndarray, tf: int) -> np.ndarray:
     """Pixel frames given (L,) -> latent frames whose pixels are all given (f,): [0], [1..tf], [tf+1..2tf], ..."""
     f = (len(given) - 1) // tf + 1
@@ -300,24 +337,36 @@ class Roller:
         # no prompt and no negative prompt: text and null are the same states, guidance would change nothing
         return 1.0 if not prompt.strip() and not self.negative_prompt.strip() else self.req.guidance
 
-    def fill(self, tl: Timeline, prompt_at: Callable[[int], str], stops: tuple[int, ...] = ()) -> Timeline:
+    def fill(self, tl: Timeline, prompt_at: Callable[[int], str], stops: tuple[int, ...] = (),
+             backward: bool = False) -> Timeline:
         """Fill `tl` completely and return it."""
-        for _ in self.roll(tl, prompt_at, stops):
+        for _ in self.roll(tl, prompt_at, stops, backward=backward):
             pass
         return tl
 
     def roll(self, tl: Timeline, prompt_at: Callable[[int], str], stops: tuple[int, ...] = (),
-             stream: bool = False) -> Iterator[np.ndarray]:
+             stream: bool = False, backward: bool = False) -> Iterator[np.ndarray]:
         """Fill `tl` window by window (a generator: consume it). `prompt_at(frame)` is the prompt of the window
         whose new frames centre there; `stops` are frames no window's new frames cross (prompt changes).
 
         stream: yield the frames that became final, in order, as uint8 (n, H, W, 3) chunks, and drop them from
         `tl` once no later window needs them as context, so memory stays bounded whatever the length.
+        backward: windows go right to left (`prev_window`), each holding the start of what follows it; the
+        missing frames must be one run at the start, sized by `backward_pad` (stops and stream do not apply).
         """
+        if backward and (stops or stream):
+            raise TenkuError("a backward fill takes no prompt stops and does not stream")
         todo, done, handed = int((~tl.given).sum()), 0, 0
         while not tl.given.all():
             u = int(np.argmin(tl.given))
-            win = next_window(tl.given, self.window, self.context, self.end, self.tf, next((s for s in stops if s > u), None))
+            if backward:
+                win = prev_window(tl.given, self.window, self.context, self.tf)
+                if (win.new[1] - win.new[0] - 1) % self.tf:
+                    raise TenkuError(f"a backward fill cannot make frames {win.new[0]}..{win.new[1] - 1} in whole "
+                                     "latent frames (a bug: please report it)")
+            else:
+                win = next_window(tl.given, self.window, self.context, self.end, self.tf,
+                                  next((s for s in stops if s > u), None))
             first, last = win.new
 
             def on_step(step: int, total: int, done: int = done, n: int = last - first) -> None:
@@ -558,17 +607,18 @@ def extend(pipe: "Pipeline", prompt: str, video: Any, seconds: float | None, bac
     n = frame_count(seconds, req.fps, "extend")
     frames = _input_frames(video, "video", req)
     tf = pipe.vae.temporal_factor
+    roller = Roller(pipe, req, negative, callback=callback)
     if not backward:  # [input][new]: the new part is conditioned on the input's last 4m + 1 frames
         tl = Timeline(len(frames) + n, req.height, req.width)
         tl.put(0, frames)
         out = slice(0, tl.length)
-    else:  # [pad][new][input][still]: the new part arrives at the input's first frames
-        pad = (1 - n) % tf  # a window starting the timeline arrives at whole latent frames after 4k + 1 new ones
+    else:  # [pad][new][input][still]: windows go right to left, the first one arriving at the input's start
         held = _still(frames, tf)
+        pad = backward_pad(n, len(held), roller.window, roller.context, tf)  # made, then dropped
         tl = Timeline(pad + n + len(held), req.height, req.width)
         tl.put(pad + n, held)
         out = slice(pad, pad + n + len(frames))
-    Roller(pipe, req, negative, callback=callback).fill(tl, lambda i: prompt)
+    roller.fill(tl, lambda i: prompt, backward=backward)
     return _result(tl.get(out.start, out.stop), req, prompt, "extend backward" if backward else "extend")
 
 

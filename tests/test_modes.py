@@ -13,7 +13,8 @@ import torch
 
 from tenku.errors import TenkuError, VideoError
 from tenku.modes import (
-    Card, Roller, Timeline, blend_seam, check_cards, latent_held, load_board, loop_ratio, next_window, seam_ratio,
+    Card, Roller, Timeline, backward_pad, blend_seam, check_cards, latent_held, load_board, loop_ratio, next_window,
+    prev_window, seam_ratio,
 )
 from tenku.pipeline import GeneratedVideo
 from tenku.video import Video
@@ -94,6 +95,26 @@ def test_every_layout_fills_and_arrives():
         assert arrived
 
 
+def test_backward_windows_go_right_to_left_and_each_arrives():
+    """A backward fill makes the frames next to the input first: every window holds given frames at its far end."""
+    for n in range(1, 120):
+        pad = backward_pad(n, 9, 17, 9, 4)
+        assert pad < 16
+        given = np.zeros(pad + n + 9, bool)
+        given[pad + n :] = True
+        ends = []
+        while not given.all():
+            w = prev_window(given, 17, 9, 4)
+            assert w.length % 4 == 1 and w.length <= 17 and (w.new[1] - w.new[0]) % 4 == 1 and w.start == w.new[0]
+            assert not given[w.new[0] : w.new[1]].any() and given[w.new[1] : w.start + w.length].all()
+            assert w.start + w.length > w.new[1]  # it holds what follows: it arrives
+            ends.append(w.new[1])
+            given[w.new[0] : w.new[1]] = True
+        assert ends == sorted(ends, reverse=True) and ends[0] == pad + n
+    w = prev_window(np.array([False] * 9 + [True] * 4), 17, 9, 4)  # a 4-frame input: one latent frame held
+    assert (w.start, w.length, w.new) == (0, 13, (0, 9))
+
+
 def test_latent_held():
     assert latent_held(np.array([1, 0, 0, 0, 0, 1, 1, 1, 1], bool), 4).tolist() == [True, False, True]
     assert latent_held(np.array([1, 1, 1, 1, 0, 1, 1, 1, 1], bool), 4).tolist() == [True, False, True]
@@ -155,6 +176,8 @@ def test_layouts_are_exact_with_a_perfect_model(modes_pipe, perfect, monkeypatch
     assert counts_up(modes_pipe.extend("x", video=counting(0, 17), seconds=3.3, **STEPS).frames)
     behind = modes_pipe.extend("x", video=counting(40, 17), seconds=1, backward=True, **STEPS)  # one window
     assert counts_up(behind.frames) and behind.frames[0, 0, 0, 0] == 32 and len(behind.frames) == 8 + 17
+    far_back = modes_pipe.extend("x", video=counting(100, 17), seconds=5, backward=True, **STEPS)  # several windows
+    assert counts_up(far_back.frames) and far_back.frames[0, 0, 0, 0] == 60 and len(far_back.frames) == 40 + 17
     bridge = modes_pipe.connect("x", video=counting(0, 17), end=counting(29, 9), seconds=1.5, **STEPS)
     assert counts_up(np.concatenate([counting(0, 17).frames, bridge.frames, counting(29, 9).frames]))
     far = modes_pipe.connect("x", video=counting(0, 17), end=counting(57, 9), seconds=5, **STEPS)  # several windows
