@@ -234,6 +234,11 @@ class DiT(nn.Module):
         padding, ignored; a row with no real token gets no text). Returns `v (B, c, f, h, w)` in `x`'s dtype.
         """
         B, c, f, h, w = self._check(x, t, text, text_mask)
+        # padding past the batch's longest prompt is masked out everywhere: drop it, cross-attention costs less
+        # (prompts come padded to TextConfig.max_tokens; a short one uses a few of them)
+        real = text_mask.any(dim=0).nonzero()                                      # (n, 1)
+        L = int(real[-1, 0]) + 1 if len(real) else 1
+        text, text_mask = text[:, :L], text_mask[:, :L]
         tokens = self.x_embed(patchify(x, self.cfg.patch_size))                    # (B, N, D)
         pf, ph, pw = self.cfg.patch_size
         grid = (f // pf, h // ph, w // pw)

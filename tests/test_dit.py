@@ -119,6 +119,17 @@ def test_padded_text_tokens_do_not_matter():
     assert not torch.allclose(a[1], model(x, t, changed, mask)[1])
 
 
+def test_trailing_padding_changes_nothing():
+    """The model drops padding past the longest prompt: more of it gives the same velocity."""
+    model = make_dit()
+    x, t, text, mask = inputs()
+    longer = torch.cat([text, torch.randn(text.shape[0], 20, text.shape[2])], dim=1)
+    longer_mask = torch.cat([mask, torch.zeros(mask.shape[0], 20, dtype=torch.bool)], dim=1)
+    torch.testing.assert_close(model(x, t, longer, longer_mask), model(x, t, text, mask))
+    none = torch.zeros_like(longer_mask)  # no text in the whole batch still runs, as no text
+    torch.testing.assert_close(model(x, t, longer, none), model(x, t, text, torch.zeros_like(mask)))
+
+
 def test_all_padded_text_row_is_safe_and_means_no_text():
     model = make_dit()
     x, t, text, mask = inputs()
