@@ -2,7 +2,8 @@
 
 All of them are one operation. A `Timeline` holds the output's frames: some given (an image, the clip being
 extended, the clip to arrive at, a storyboard card's picture, and every frame once made), the rest to make. `roll`
-fills it left to right with windows no longer than the model's training clip. Each window is a pixel canvas (given
+fills it left to right with windows no longer than the model's training clip (right to left for a backward
+extension, so that every window arrives at frames already there). Each window is a pixel canvas (given
 frames where there are some, elsewhere a crossfade between them, or the source for a remix) encoded by the causal
 VAE; latent frames whose pixels are all given are held clean (flow time 0) while the rest are denoised
 (`Pipeline._generate`), the window is decoded, and its new frames are written back, blended into their given
