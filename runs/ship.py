@@ -8,7 +8,8 @@
 (a decoder fine-tuned with `tenku train vae --freeze-encoder`), so that the DiT's latents mean the same; anything
 else is refused. --dest writes elsewhere than the package (a candidate to benchmark before shipping it).
 --guidance and --steps set the shipped model's sampling defaults (measure them with benchmarks/world_quality.py
---guidance/--steps first).
+--guidance/--steps first); --sample NAME=VALUE sets any other `SampleConfig` field the same way (e.g.
+end_latent_frames=2, measured with benchmarks/modes_quality.py).
 
 Writes tenku/weights/tenku-world/ atomically (the old folder stays until the new one is complete): the pipeline of
 the last DiT run's `model/` (the EMA weights) stored as fp16, `logs/vae.jsonl` and `logs/dit.jsonl` (every stage's
@@ -60,6 +61,26 @@ def same_latents_vae(trained_on, path: Path):
     return vae
 
 
+def parse_sample(parser: argparse.ArgumentParser, items: list[str]) -> dict:
+    """--sample NAME=VALUE items -> {name: value typed as the SampleConfig field}, or a parser error naming the item."""
+    from dataclasses import fields
+
+    from tenku.config import SampleConfig
+
+    types = {f.name: type(getattr(SampleConfig(), f.name)) for f in fields(SampleConfig)}
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or name not in types or name in ("guidance", "steps"):
+            parser.error(f"--sample {item!r}: give NAME=VALUE with NAME a SampleConfig field other than guidance and "
+                         f"steps (those have their own flags): {', '.join(n for n in types if n not in ('guidance', 'steps'))}")
+        try:
+            out[name] = types[name](text)
+        except ValueError:
+            parser.error(f"--sample {item!r}: {text!r} is not a {types[name].__name__}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dit_runs", type=Path, nargs="+", help="the DiT runs in order; the last one is shipped")
@@ -72,7 +93,10 @@ def main() -> None:
     parser.add_argument("--guidance", type=float, default=None,
                         help="the shipped model's default guidance scale (default: the run's); pick it by measurement")
     parser.add_argument("--steps", type=int, default=None, help="the shipped model's default denoising steps")
+    parser.add_argument("--sample", action="append", default=[], metavar="NAME=VALUE",
+                        help="another SampleConfig default of the shipped model, e.g. end_latent_frames=2 (repeatable)")
     args = parser.parse_args()
+    sample = parse_sample(parser, args.sample)
     if args.guidance is not None and not args.guidance >= 1:
         parser.error(f"--guidance must be 1 or more (1 = no guidance), got {args.guidance}")
     if args.steps is not None and args.steps < 1:
@@ -102,7 +126,7 @@ def main() -> None:
 
     extra = {k: v for k, v in manifest["components"].items() if k not in ("vae", "dit")}
     info = {k: v for k, v in manifest.items() if k not in ("format", "version", "components")}
-    for key, value in (("guidance", args.guidance), ("steps", args.steps)):
+    for key, value in (("guidance", args.guidance), ("steps", args.steps), *sample.items()):
         if value is not None:
             info.setdefault("sample", {})[key] = value
     save_pipeline(args.dest, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,

@@ -411,12 +411,15 @@ def test_ship_swaps_in_a_decoder_fine_tune_and_refuses_another_encoder(tmp_path,
                                "--vae-run", str(vae), "--vae", str(vae), "--dest", str(dest), *more],
                               capture_output=True, text=True)
 
-    done = ship(dec, tmp_path / "ok", "--guidance", "2.5", "--steps", "7")
+    done = ship(dec, tmp_path / "ok", "--guidance", "2.5", "--steps", "7", "--sample", "end_latent_frames=2")
     assert done.returncode == 0, done.stderr
     sample = json.loads((tmp_path / "ok" / "manifest.json").read_text())["sample"]
-    assert (sample["guidance"], sample["steps"]) == (2.5, 7)
+    assert (sample["guidance"], sample["steps"], sample["end_latent_frames"]) == (2.5, 7, 2)
     bad = ship(dec, tmp_path / "bad", "--guidance", "0.5")
     assert bad.returncode != 0 and "--guidance must be 1 or more" in bad.stderr and not (tmp_path / "bad").exists()
+    for item, message in (("end_frames=2", "a SampleConfig field other than guidance"), ("seam_frames=two", "'two' is not a int")):
+        bad = ship(dec, tmp_path / "bad", "--sample", item)
+        assert bad.returncode != 0 and message in bad.stderr and not (tmp_path / "bad").exists()
     shipped, _ = load_component(tmp_path / "ok", "vae", VideoVAE, VAEConfig)
     tuned, _ = load_component(dec / "model", "vae", VideoVAE, VAEConfig)
     for name, p in shipped.state_dict().items():
