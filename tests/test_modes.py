@@ -115,6 +115,19 @@ def test_backward_windows_go_right_to_left_and_each_arrives():
     assert (w.start, w.length, w.new) == (0, 13, (0, 9))
 
 
+def test_a_backward_fill_refuses_what_it_cannot_do(modes_pipe):
+    from tenku.pipeline import Request
+
+    req = Request(frames=20, width=S, height=S, fps=8, seed=0, steps=1, guidance=1.0, notes=[])
+    roller = Roller(modes_pipe, req)
+    tl = Timeline(20, S, S)
+    tl.put(12, np.zeros((8, S, S, 3), np.uint8))
+    with pytest.raises(TenkuError, match="a backward fill takes no prompt stops and does not stream"):
+        list(roller.roll(tl, lambda i: "", stream=True, backward=True))
+    with pytest.raises(TenkuError, match=r"cannot make frames 0\.\.2 in whole latent frames"):
+        roller.fill(tl, lambda i: "", backward=True)  # 12 new frames, not sized by backward_pad: 9, then 3 left
+
+
 def test_latent_held():
     assert latent_held(np.array([1, 0, 0, 0, 0, 1, 1, 1, 1], bool), 4).tolist() == [True, False, True]
     assert latent_held(np.array([1, 1, 1, 1, 0, 1, 1, 1, 1], bool), 4).tolist() == [True, False, True]
