@@ -1,6 +1,6 @@
 """Validate the judge: clean renders of random scenes pass, corrupted ones fail the criterion the corruption breaks.
 
-    python3 benchmarks/judge_validation.py --n 500 --seed 0      # the full table (~36 minutes with --workers 1)
+    python3 benchmarks/judge_validation.py --n 500 --seed 0      # the full table (~45 minutes with --workers 1)
     python3 benchmarks/judge_validation.py --quick               # 40 clips, a smoke run
     python3 benchmarks/judge_validation.py --seed 3 --only 7,41 -v  # two clips of a run again, failures listed
 
