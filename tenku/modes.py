@@ -261,6 +261,11 @@ def prev_window(given: np.ndarray, window: int, hold: int, tf: int) -> Window:
     return Window(v - new, new + trail, (v - new, v))
 
 
+def _whole(win: Window, tf: int) -> bool:
+    """Whether a window's new frames start it with whole latent frames (tf k + 1 of them)."""
+    return (win.new[1] - win.new[0] - 1) % tf == 0
+
+
 def backward_pad(n: int, held: int, window: int, hold: int, tf: int) -> int:
     """The fewest frames to add before n new ones (then `held` given ones) so that `prev_window` tiles them:
     every window makes tf k + 1 frames (its first latent frame is a single frame)."""
@@ -269,7 +274,7 @@ def backward_pad(n: int, held: int, window: int, hold: int, tf: int) -> int:
         given[pad + n :] = True
         while not given.all():
             w = prev_window(given, window, hold, tf)
-            if (w.new[1] - w.new[0] - 1) % tf:
+            if not _whole(w, tf):
                 break
             given[w.new[0] : w.new[1]] = True
         else:
@@ -362,7 +367,7 @@ class Roller:
             u = int(np.argmin(tl.given))
             if backward:
                 win = prev_window(tl.given, self.window, self.context, self.tf)
-                if (win.new[1] - win.new[0] - 1) % self.tf:
+                if not _whole(win, self.tf):
                     raise TenkuError(f"a backward fill cannot make frames {win.new[0]}..{win.new[1] - 1} in whole "
                                      "latent frames (a bug: please report it)")
             else:
