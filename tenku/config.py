@@ -228,7 +228,7 @@ class TrainConfig:
     vae: str = ""  # dit only: the trained VAE (the --out of `tenku train vae`, or its model/ folder)
     init: str = ""  # start from these weights (a run, its model/ folder or a pipeline such as the shipped one): fine-tuning; fresh optimizer
     freeze_encoder: bool = False  # vae only, with --init: train the decoder alone; latents (and a DiT trained on them) stay valid
-    focus_weight: float = 0.0  # dit only: latents that show objects weigh 1 + this in the loss (sources that know them: world, world-core, synthetic)
+    focus_weight: float = 0.0  # objects weigh 1 + this (sources that know them: world, world-core, synthetic): the dit's latent cells that show them in its loss; the vae's object pixels and a one-pixel ring around them in its L1 term
     focus_fade: bool = False  # dit only: the focus weight fades with the noise, 1 + W * focus * (1 - t); a flat one biases the model toward drawing objects everywhere at high noise (RectifiedFlow.loss)
     text_encoder: str = TextConfig.encoder  # dit only: TextConfig.encoder
     max_tokens: int = TextConfig.max_tokens  # dit only: TextConfig.max_tokens

@@ -378,7 +378,8 @@ class BucketSchedule:
 
 
 class PixelBatches:
-    """Pixel batches for the VAE: step -> {"video": float32 (B, 3, F, H, W) in [-1, 1], "bucket": Bucket}."""
+    """Pixel batches for the VAE: step -> {"video": float32 (B, 3, F, H, W) in [-1, 1], "focus": float32
+    (B, F, H, W) object pixels (0 where the source does not know them), "bucket": Bucket}."""
 
     def __init__(self, source: ClipSource, buckets: list[Bucket], batch_size: int, seed: int, rank: int = 0, world_size: int = 1):
         self.source, self.buckets = source, buckets
@@ -389,7 +390,10 @@ class PixelBatches:
         b, positions = self.schedule(step)
         bucket = self.buckets[b]
         clips = [self.source.get(self.eligible[b][p], bucket) for p in positions]
-        return {"video": torch.stack([to_model_input(c.frames) for c in clips]), "bucket": bucket}
+        focus = [torch.from_numpy(c.focus) if c.focus is not None else torch.zeros(c.frames.shape[:3], dtype=torch.bool)
+                 for c in clips]
+        return {"video": torch.stack([to_model_input(c.frames) for c in clips]), "bucket": bucket,
+                "focus": torch.stack(focus).float()}  # (B, F, H, W): 1 where the source knows an object shows
 
 
 # --- the latent cache ------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from tenku.checkpoint import AtomicDir, load_component, load_state, resolve_checkpoint, save_pipeline, write_json
 from tenku.config import (
@@ -98,7 +99,7 @@ class VAEObjective(nn.Module):
         self.vae = vae
 
     def forward(self, batch: dict[str, Any], generator: torch.Generator) -> tuple[Tensor, dict[str, float]]:
-        return self.vae.loss(batch["video"], generator)
+        return self.vae.loss(batch["video"], generator, batch.get("weight"))
 
 
 class VAETask(Task):
@@ -122,7 +123,13 @@ class VAETask(Task):
         self.device = dist.device
 
     def batch(self, step: int) -> dict[str, Any]:
-        return self.batches(step)
+        batch = self.batches(step)
+        if self.cfg.focus_weight:
+            # object pixels and a one-pixel ring around them (their edges are where a blurry decoder errs) weigh
+            # 1 + focus_weight in the L1 term
+            ring = F.max_pool3d(batch["focus"][:, None], (1, 3, 3), stride=1, padding=(0, 1, 1))[:, 0]  # (B, F, H, W)
+            batch["weight"] = 1.0 + self.cfg.focus_weight * ring
+        return batch
 
     @torch.no_grad()
     def latent_stats(self, vae: nn.Module, batches: int = 4) -> tuple[float, float]:

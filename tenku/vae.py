@@ -328,16 +328,29 @@ class VideoVAE(nn.Module):
 
     # --- training ------------------------------------------------------------------------------------------------
 
-    def loss(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float]]:
+    def loss(
+        self, x: Tensor, generator: torch.Generator | None = None, weight: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, float]]:
         """Training loss of a video batch `(B, 3, F, H, W)` in [-1, 1]: L1 + hard-pixel L1 + SSIM term + small KL.
 
+        weight: optional per-pixel weights `(B, F, H, W)` of the L1 term (a weighted mean, so its scale stays that
+        of a plain L1): the world's object pixels weigh more, since they are a few percent of the frame and a VAE
+        trained on the plain mean learns to erase them.
         Returns the scalar loss and float metrics: loss, l1, hard (mean L1 of the worst pixels), ssim, kl, psnr
-        (dB, on the clamped reconstruction).
+        (dB, on the clamped reconstruction); with a weight also l1_plain, the unweighted L1.
         """
         recon, mean, logvar = self(x, generator)
         recon, x, mean, logvar = recon.float(), x.float(), mean.float(), logvar.float()
         err = (recon - x).abs().mean(dim=1).flatten(1)                                    # (B, F H W)
-        l1 = err.mean()
+        extra = {}
+        if weight is None:
+            l1 = err.mean()
+        else:
+            if weight.shape != (x.shape[0], *x.shape[2:]):
+                raise TenkuError(f"VAE loss weight must be (B, F, H, W) = {(x.shape[0], *x.shape[2:])}, got {tuple(weight.shape)}")
+            w = weight.float().flatten(1)                                                 # (B, F H W)
+            l1 = (err * w).sum() / w.sum()
+            extra["l1_plain"] = err.mean().item()
         hard = hard_pixels(err, self.cfg.hard_fraction).mean()
         s = ssim(recon, x).mean()
         kl = 0.5 * (mean.square() + logvar.exp() - 1.0 - logvar).mean()
@@ -345,7 +358,8 @@ class VideoVAE(nn.Module):
         with torch.no_grad():
             p = psnr(recon.clamp(-1.0, 1.0), x).mean()
         metrics = {
-            "loss": loss.item(), "l1": l1.item(), "hard": hard.item(), "ssim": s.item(), "kl": kl.item(), "psnr": p.item()
+            "loss": loss.item(), "l1": l1.item(), "hard": hard.item(), "ssim": s.item(), "kl": kl.item(), "psnr": p.item(),
+            **extra,
         }
         return loss, metrics
 

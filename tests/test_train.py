@@ -308,6 +308,23 @@ def test_dit_resume_is_exact_and_exports_a_pipeline(tmp_path, trained_vae):
     assert sorted(p.name for p in (tmp_path / "a" / "latents").iterdir()) == ["5x16x32", "9x32x32", "meta.json", "texts.json", "texts.safetensors"]
 
 
+def test_vae_focus_weight_weighs_object_pixels_and_a_ring_in_the_loss(tmp_path):
+    task = VAETask(vae_cfg(tmp_path / "a", focus_weight=4.0, buckets=("5x16x16",)), Dist.single("cpu"))
+    batch = task.batch(0)
+    focus = batch["focus"]  # (B, F, H, W), the synthetic source's squares
+    assert focus.shape == (2, 5, 16, 16) and focus.sum() > 0
+    w = batch["weight"]
+    assert torch.all(w[focus > 0] == 5.0)  # object pixels
+    ring = (w == 5.0) & (focus == 0)  # the ring: beside an object pixel in the same frame, not one itself
+    assert ring.any() and torch.all(w[(w != 5.0)] == 1.0)
+    b, f, y, x = ring.nonzero()[0].tolist()
+    assert focus[b, f, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any()
+    a, metrics = task.objective(batch, torch.Generator().manual_seed(1))
+    plain, _ = task.objective({k: v for k, v in batch.items() if k != "weight"}, torch.Generator().manual_seed(1))
+    assert a.item() != plain.item() and "l1_plain" in metrics
+    assert "weight" not in VAETask(vae_cfg(tmp_path / "b", buckets=("5x16x16",)), Dist.single("cpu")).batch(0)
+
+
 def test_dit_focus_weight_reaches_the_loss(tmp_path, trained_vae):
     task = DiTTask(dit_cfg(tmp_path / "a", trained_vae, focus_weight=3.0), Dist.single("cpu"))
     batch = task.prepare(task.batch(0), torch.Generator().manual_seed(0))

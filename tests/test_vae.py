@@ -76,6 +76,24 @@ def test_loss_weighs_a_small_erased_object_by_the_hard_term():
     assert err.mean() < 0.03 and hard_pixels(err, 0.02).item() > 1.0
 
 
+def test_weighted_l1_is_a_weighted_mean_and_counts_the_heavy_pixels_more():
+    vae = make_vae()
+    x = video(2, 5, 16, 16)
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731 -- the same posterior draw for every call
+    _, plain = vae.loss(x, g())
+    _, ones = vae.loss(x, g(), torch.ones(2, 5, 16, 16))
+    assert ones["l1"] == pytest.approx(plain["l1"]) and ones["l1_plain"] == pytest.approx(plain["l1"])
+    # the weighted L1 is the weighted mean of the per-pixel errors: weighing up one pixel pulls it toward its error
+    recon, _, _ = vae(x, g())
+    err = (recon - x).abs().mean(dim=1)  # (B, F, H, W)
+    w = torch.ones(2, 5, 16, 16)
+    w[0, 2, 3, 4] = 100.0
+    _, heavy = vae.loss(x, g(), w)
+    assert heavy["l1"] == pytest.approx(((err * w).sum() / w.sum()).item(), rel=1e-5)
+    with pytest.raises(TenkuError, match=r"weight must be \(B, F, H, W\) = \(2, 5, 16, 16\), got \(2, 5, 16\)"):
+        vae.loss(x, g(), torch.ones(2, 5, 16))
+
+
 def test_image_is_a_one_frame_video():
     vae = make_vae()
     x = video(1, 1, 16, 16)
