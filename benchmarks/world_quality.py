@@ -8,6 +8,8 @@ model trains on) that each use at least one held-out combination (`tenku.data.HE
 `HELD_OUT_MOTION_SETTINGS`): a colour-shape or motion-setting pair that training never shows. Each prompt is one
 of the scene's caption phrasings; prompt i is generated with seed i. The same scenes rendered by the world's own
 renderer are judged too: their pass rate is the ceiling the judge allows (the judge is not perfect either).
+With --through-vae, those renders are also judged after a round trip through the model's VAE (encode, decode):
+the ceiling the VAE allows, since the transformer can draw nothing its latents cannot hold.
 
 Then a sampling-speed table: a 4 s clip at the model's default size, split into text encoding, the transformer
 loop and VAE decoding (median of --repeats), and the process's peak resident memory.
@@ -50,6 +52,19 @@ def rates(reports) -> dict[str, float]:
     return r
 
 
+@torch.no_grad()
+def round_trip(pipe, frames: np.ndarray) -> np.ndarray:
+    """uint8 (F, H, W, 3) -> the same frames encoded and decoded by the pipeline's VAE (padded with the last frame
+    to the 4k + 1 frames a causal VAE takes, then cut back)."""
+    from tenku.data import to_frames, to_model_input
+
+    t = pipe.vae.temporal_factor
+    pad = (-(len(frames) - 1)) % t
+    x = to_model_input(np.concatenate([frames, np.repeat(frames[-1:], pad, axis=0)]))[None]  # (1, 3, F, H, W)
+    mean, _ = pipe.vae.encode_video(x.to(pipe.device))
+    return to_frames(pipe.vae.decode_video(mean)[0].cpu())[: len(frames)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="pipeline folder (default: the shipped tenku-world)")
@@ -60,6 +75,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per speed measurement")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--save", default=None, help="folder to keep the generated MP4s in")
+    parser.add_argument("--through-vae", action="store_true", help="also judge the renders after a VAE round trip")
     args = parser.parse_args()
     if args.prompts < 0:
         parser.error(f"--prompts must be 0 or more, got {args.prompts}")
@@ -81,7 +97,7 @@ def main() -> None:
     pairs = held_out_scenes(args.prompts, args.seed, d.seconds)
 
     if args.prompts > 0:  # --prompts 0: the speed table alone
-        model_reports, render_reports, examples = [], [], []
+        model_reports, render_reports, vae_reports, examples = [], [], [], []
         t0 = time.perf_counter()
         for i, (prompt, scene) in enumerate(pairs):
             video = pipe(prompt, seed=i, steps=args.steps, guidance=args.guidance)
@@ -92,18 +108,22 @@ def main() -> None:
             model_reports.append(judge_video(video.frames, video.fps, prompt))
             truth = render(scene, spec, seed=i)
             render_reports.append(judge_video(truth, spec.fps, prompt))
+            if args.through_vae:
+                vae_reports.append(judge_video(round_trip(pipe, truth), spec.fps, prompt))
             if i < 3:
                 examples.append((prompt, model_reports[-1]))
             if (i + 1) % 20 == 0:
                 console.print(f"{i + 1}/{len(pairs)} prompts, {time.perf_counter() - t0:.0f} s", highlight=False)
 
-        m, r = rates(model_reports), rates(render_reports)
+        columns = {"model": rates(model_reports), "renderer (ceiling)": rates(render_reports)}
+        if args.through_vae:
+            columns["renderer through the VAE"] = rates(vae_reports)
         table = Table(title=f"world prompts with held-out combinations: {len(pairs)} prompts, pass rate %")
-        for col in ("criterion", "model", "renderer (ceiling)"):
+        for col in ("criterion", *columns):
             table.add_column(col, justify="left" if col == "criterion" else "right")
         for c in (*CRITERIA, "all"):
-            table.add_row(c, f"{m[c]:.1f}", f"{r[c]:.1f}")
-        table.add_row("mean score", f"{m['score']:.3f}", f"{r['score']:.3f}")
+            table.add_row(c, *(f"{r[c]:.1f}" for r in columns.values()))
+        table.add_row("mean score", *(f"{r['score']:.3f}" for r in columns.values()))
         console.print(table)
         for prompt, rep in examples:
             console.print(f"[dim]{prompt!r}: " + "; ".join(f"{c.name} {'ok' if c.passed else 'FAIL'} ({c.detail})" for c in rep.criteria), highlight=False)
