@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -445,3 +446,28 @@ def test_ship_swaps_in_a_decoder_fine_tune_and_refuses_another_encoder(tmp_path,
     refused = ship(other, tmp_path / "no")
     assert refused.returncode != 0 and "its encoder or latent statistics differ from those the DiT trained on" in refused.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_the_recipe_script_is_made_of_valid_train_commands(monkeypatch):
+    """runs/tenku-world.sh, the shipped model's recipe: every `tenku train` line parses into a TrainConfig (flags
+    that exist, values of the right type) without training anything."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from tenku import train as train_module
+    from tenku.cli import app
+
+    script = (Path(__file__).resolve().parents[1] / "runs" / "tenku-world.sh").read_text()
+    commands = [c.replace("\\\n", " ") for c in re.findall(r"^tenku train (?:[^\n]*\\\n)*[^\n]*$", script, flags=re.M)]
+    assert len(commands) >= 4
+    seen: list[TrainConfig] = []
+    monkeypatch.setattr(train_module, "train", lambda cfg, console=None: seen.append(cfg))
+    env = {"RUNS": "/r", "DEVICE": "cpu", "VAE_STEPS": "10", "OBJ_STEPS": "10", "DIT_STEPS": "10", "DIT_CLIPS": "30",
+           "DEC_STEPS": "10"}
+    for command in commands:
+        args = shlex.split(re.sub(r'\$\{?(\w+)\}?', lambda m: env[m.group(1)], command))[1:]  # drop "tenku"
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (command, result.output)
+    assert [c.model for c in seen] == ["vae", "vae", "dit", "vae"]
+    assert seen[1].focus_weight == 10 and seen[2].vae == "/r/vae-objects" and seen[3].freeze_encoder
