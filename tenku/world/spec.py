@@ -111,10 +111,18 @@ SKY_SPAN = 5.0  # metres above the ground line where the backdrop gradient reach
 GROUND_SPAN = 2.0  # metres below the ground line where the ground gradient reaches "ground_near"
 
 
+def _linear(c: np.ndarray) -> np.ndarray:
+    """sRGB values in 0..1 -> linear light."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR = _linear(np.arange(256, dtype=np.float64) / 255.0)  # uint8 frames look their 256 values up
+
+
 def srgb_to_lab(rgb: Any) -> np.ndarray:
     """sRGB (..., 3) in 0..255 -> CIELAB (..., 3) under D65: the space where colour distances are measured."""
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    rgb = np.asarray(rgb)
+    lin = _LINEAR[rgb] if rgb.dtype == np.uint8 else _linear(rgb.astype(np.float64) / 255.0)  # the same values
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
     xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)

@@ -718,18 +718,21 @@ class Camera:
 
 def _warp(img: np.ndarray, p: np.ndarray, c: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Sample img (h, w) at (s (x - cx) + cx + tx, s (y - cy) + cy), p = (s, tx), bilinearly; and where the samples
-    fall inside img."""
+    fall inside img.
+
+    The warp is separable (a column's samples share one x, a row's one y), so the sample positions and weights are
+    per column and per row: the same arithmetic as per pixel, without (h, w) index arrays."""
     h, w = img.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    xs = p[0] * (xx - c[0]) + c[0] + p[1]
-    ys = p[0] * (yy - c[1]) + c[1]
-    inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+    xs = p[0] * (np.arange(w, dtype=np.float64) - c[0]) + c[0] + p[1]  # (w,)
+    ys = p[0] * (np.arange(h, dtype=np.float64) - c[1]) + c[1]         # (h,)
+    inside = ((ys >= 0) & (ys <= h - 1))[:, None] & ((xs >= 0) & (xs <= w - 1))[None, :]  # (h, w)
     xs, ys = np.clip(xs, 0, w - 1), np.clip(ys, 0, h - 1)
     x0 = np.minimum(np.floor(xs).astype(int), w - 2)
     y0 = np.minimum(np.floor(ys).astype(int), h - 2)
-    fx, fy = xs - x0, ys - y0
-    top = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
-    bot = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
+    fx, fy = xs - x0, (ys - y0)[:, None]
+    upper, lower = img[y0], img[y0 + 1]                                   # (h, w) rows y0 and y0 + 1
+    top = upper[:, x0] * (1 - fx) + upper[:, x0 + 1] * fx
+    bot = lower[:, x0] * (1 - fx) + lower[:, x0 + 1] * fx
     return top * (1 - fy) + bot * fy, inside
 
 
@@ -758,8 +761,9 @@ def _register(
         if n < 0.1 * h * w:
             break
         gy, gx = np.gradient(warped)
+        gx, gy = gx[m], gy[m]  # (n,) each: only the background pixels enter the system
         # d warped / d s, d warped / d tx; the zoom column scaled by half the width to condition the system
-        jac = np.stack([(gx * (xx - c[0]) + gy * (yy - c[1])) * p[0] / (w / 2), gx], -1)[m]  # (n, 2)
+        jac = np.stack([(gx * (xx[m] - c[0]) + gy * (yy[m] - c[1])) * p[0] / (w / 2), gx], -1)  # (n, 2)
         r = (img - warped)[m]
         scale = max(1.4826 * np.median(np.abs(r)), 2.0)  # floor: the edges carry the signal
         wgt = 1.0 / np.maximum(1.0, np.abs(r) / (2.0 * scale))  # objects the mask missed weigh less
