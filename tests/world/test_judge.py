@@ -133,6 +133,25 @@ def test_tracker_follows_two_same_colour_balls_that_cross():
     assert xs[0] < clip.shape[2] / 2 < xs[1]
 
 
+def test_camera_warp_is_the_per_pixel_bilinear_sample():
+    """The registration's warp, computed per row and column, equals sampling every pixel on its own."""
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 100, (23, 31))
+    c = (15.0, 11.0)
+    for p in (np.array([1.0, 0.0]), np.array([1.0, -2.6]), np.array([1.07, 1.3]), np.array([0.9, 40.0])):
+        got, inside = tr._warp(img, p, c)
+        for y in range(img.shape[0]):
+            for x in range(img.shape[1]):
+                xs, ys = p[0] * (x - c[0]) + c[0] + p[1], p[0] * (y - c[1]) + c[1]
+                assert inside[y, x] == (0 <= xs <= img.shape[1] - 1 and 0 <= ys <= img.shape[0] - 1)
+                xs, ys = min(max(xs, 0), img.shape[1] - 1), min(max(ys, 0), img.shape[0] - 1)
+                x0, y0 = min(int(np.floor(xs)), img.shape[1] - 2), min(int(np.floor(ys)), img.shape[0] - 2)
+                fx, fy = xs - x0, ys - y0
+                top = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
+                bot = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
+                assert got[y, x] == pytest.approx(top * (1 - fy) + bot * fy, abs=1e-9)
+
+
 def test_camera_pan_is_measured():
     scene = SceneSpec(setting="grass", objects=[one(motion="rest", x=0.0)], camera="pan_right")
     frames = draw(scene, R)

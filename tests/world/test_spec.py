@@ -55,6 +55,14 @@ def test_lab_reference_values():
     np.testing.assert_allclose(srgb_to_lab([255, 0, 0]), [53.24, 80.09, 67.20], atol=0.1)  # the standard sRGB red
 
 
+def test_lab_of_uint8_frames_equals_lab_of_their_values():
+    """uint8 frames take a lookup table for the sRGB curve: the same numbers as the formula on their values."""
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(srgb_to_lab(rgb), srgb_to_lab(rgb.astype(np.float64)))
+    np.testing.assert_array_equal(srgb_to_lab(np.arange(256, dtype=np.uint8)[:, None].repeat(3, 1)),
+                                  srgb_to_lab(np.arange(256.0)[:, None].repeat(3, 1)))
+
+
 def test_color_variants_span_shading():
     v = object_color_variants("red")
     base = np.array(COLORS["red"], float)
