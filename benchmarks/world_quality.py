@@ -2,6 +2,7 @@
 
     python3 benchmarks/world_quality.py                       # the shipped tenku-world model, 200 prompts
     python3 benchmarks/world_quality.py --model runs/dit --prompts 50 --steps 20
+    python3 benchmarks/world_quality.py --threads 2 --judge-workers 1   # judge on one core while the model generates
 
 The prompt set: core-world scenes (1-2 objects, the main motions, three settings, static camera; what the shipped
 model trains on) that each use at least one held-out combination (`tenku.data.HELD_OUT_COLOR_SHAPES`,
@@ -65,6 +66,14 @@ def round_trip(pipe, frames: np.ndarray) -> np.ndarray:
     return to_frames(pipe.vae.decode_video(mean)[0].cpu())[: len(frames)]
 
 
+def _judge(job: tuple[np.ndarray, float, str]):
+    """One judge call in a worker process (`--judge-workers`)."""
+    from tenku.world.judge import judge_video
+
+    frames, fps, prompt = job
+    return judge_video(frames, fps, prompt)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="pipeline folder (default: the shipped tenku-world)")
@@ -76,9 +85,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--save", default=None, help="folder to keep the generated MP4s in")
     parser.add_argument("--through-vae", action="store_true", help="also judge the renders after a VAE round trip")
+    parser.add_argument("--judge-workers", type=int, default=0,
+                        help="judge in this many worker processes while the model generates (0: in turn, here)")
     args = parser.parse_args()
     if args.prompts < 0:
         parser.error(f"--prompts must be 0 or more, got {args.prompts}")
+    if args.judge_workers < 0:
+        parser.error(f"--judge-workers must be 0 or more, got {args.judge_workers}")
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -97,7 +110,20 @@ def main() -> None:
     pairs = held_out_scenes(args.prompts, args.seed, d.seconds)
 
     if args.prompts > 0:  # --prompts 0: the speed table alone
-        model_reports, render_reports, vae_reports, examples = [], [], [], []
+        # each judged clip is a job: (frames, fps, prompt); in worker processes the judge runs while the model
+        # generates the next clip (the judge is deterministic: the same reports either way)
+        pool = None
+        if args.judge_workers:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(args.judge_workers, mp_context=mp.get_context("spawn"))
+        judged: dict[str, list] = {"model": [], "render": [], "vae": []}
+
+        def judge(kind: str, frames: np.ndarray, fps: float, prompt: str) -> None:
+            job = (frames, fps, prompt)
+            judged[kind].append(pool.submit(_judge, job) if pool else judge_video(*job))
+
         t0 = time.perf_counter()
         for i, (prompt, scene) in enumerate(pairs):
             video = pipe(prompt, seed=i, steps=args.steps, guidance=args.guidance)
@@ -105,15 +131,19 @@ def main() -> None:
                 from pathlib import Path
 
                 video.save(Path(args.save) / f"{i:04d}.mp4")
-            model_reports.append(judge_video(video.frames, video.fps, prompt))
+            judge("model", video.frames, video.fps, prompt)
             truth = render(scene, spec, seed=i)
-            render_reports.append(judge_video(truth, spec.fps, prompt))
+            judge("render", truth, spec.fps, prompt)
             if args.through_vae:
-                vae_reports.append(judge_video(round_trip(pipe, truth), spec.fps, prompt))
-            if i < 3:
-                examples.append((prompt, model_reports[-1]))
+                judge("vae", round_trip(pipe, truth), spec.fps, prompt)
             if (i + 1) % 20 == 0:
                 console.print(f"{i + 1}/{len(pairs)} prompts, {time.perf_counter() - t0:.0f} s", highlight=False)
+        if pool:
+            judged = {k: [f.result() for f in v] for k, v in judged.items()}
+            pool.shutdown()
+            console.print(f"judged, {time.perf_counter() - t0:.0f} s", highlight=False)
+        model_reports, render_reports, vae_reports = judged["model"], judged["render"], judged["vae"]
+        examples = [(prompt, rep) for (prompt, _), rep in zip(pairs[:3], model_reports)]
 
         columns = {"model": rates(model_reports), "renderer (ceiling)": rates(render_reports)}
         if args.through_vae:
