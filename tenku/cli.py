@@ -436,7 +436,7 @@ def connect_cmd(start: Path = typer.Argument(..., help="Video (or image) A: the 
 @_mode_command("remix")
 def remix_cmd(video: Path = typer.Argument(..., help="The video to remix."),
               prompt: str = typer.Option(..., "--prompt", "-p", help="The new content, e.g. 'a blue ball bounces at night'."),
-              strength: float = typer.Option(0.6, help="How far it may move from the input: 0 keeps it, 1 ignores it."),
+              strength: float = typer.Option(0.6, help="How far it may move from the input: the share of the sampling steps that run; 0 keeps it, 1 ignores it."),
               *, gen: _Gen) -> None:
     """Remix a video: same layout and motion, changed content."""
     if not 0.0 <= strength <= 1.0:

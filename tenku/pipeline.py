@@ -240,8 +240,9 @@ class Pipeline:
     @torch.no_grad()
     def remix(self, prompt: str, *, video: Video, strength: float = 0.6, **gen: Any) -> GeneratedVideo:
         """`video` with `prompt`'s content and the input's layout and motion (SDEdit, Meng et al. 2022): its latents
-        are noised to flow time `strength` and denoised with `prompt`. 0 returns the input (through the VAE), 1
-        ignores it. As long as the input; longer ones in rolling windows."""
+        are noised part-way and denoised with `prompt`; `strength` is the share of the sampling schedule that runs
+        (`modes.Roller.t_start`). 0 returns the input (through the VAE), 1 ignores it. As long as the input; longer
+        ones in rolling windows."""
         return modes.remix(self, prompt, video, strength, gen)
 
     edit = remix

@@ -335,6 +335,20 @@ def test_remix_strength(modes_pipe):
     assert modes_pipe.edit == modes_pipe.remix
 
 
+def test_remix_strength_is_the_share_of_the_schedule_that_runs(modes_pipe, monkeypatch):
+    """A remix noises its input to the shifted schedule's time at `strength` (image-to-image's convention), not to
+    flow time `strength`: with the time shift above 1, that is more noise than `strength` itself."""
+    from tenku.flow import shift_time
+
+    starts = []
+    generate = modes_pipe._generate
+    monkeypatch.setattr(modes_pipe, "_generate", lambda *a, **k: starts.append(k["t_start"]) or generate(*a, **k))
+    modes_pipe.remix("a blue square", video=clip(17), strength=0.5, seed=2, **STEPS)
+    f, h, w = modes_pipe.latent_shape(17, S, S)[1:]
+    shift = modes_pipe.flow.shift_for(f * h * w)
+    assert shift > 1 and starts == [pytest.approx(float(shift_time(0.5, shift)))] and starts[0] > 0.5
+
+
 def test_storyboard(modes_pipe, record):
     image = clip(1).frames[0]
     video = modes_pipe.storyboard(shots=[("a red square", 1.0), ("a blue square", 1.5)], image=image, **STEPS)
