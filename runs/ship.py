@@ -30,8 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DEST = ROOT / "tenku" / "weights" / "tenku-world"
 
 
-def log_summary(path: Path) -> dict:
+def read_log(path: Path, stop: int | None = None) -> list[dict]:
+    """The rows of a run's log.jsonl, up to step `stop` (a run stopped after its last checkpoint logged a few steps
+    that the checkpoint does not hold; resuming drops them, shipping must too)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if stop is None or r["step"] <= stop]
+
+
+def log_summary(rows: list[dict]) -> dict:
     seconds = clips = 0.0
     prev = 0
     for r in rows:
@@ -110,10 +116,11 @@ def main() -> None:
     if args.vae is not None:
         pipe.vae = same_latents_vae(pipe.vae, args.vae)
     manifest = load_manifest(last / "model")
+    shipped_step = manifest.get("train", {}).get("step")
     rows = ["| stage | steps | clips seen | compute (h) | last 20 logs |", "|---|---|---|---|---|"]
     for name, runs, keys in (("VAE", args.vae_run, ("loss", "hard", "psnr", "ssim", "kl")), ("DiT", args.dit_runs, ("loss",))):
         for k, run in enumerate(runs, 1):
-            log = log_summary(run / "log.jsonl")
+            log = log_summary(read_log(run / "log.jsonl", shipped_step if run == last else None))
             label = f"{name} {k}" if len(runs) > 1 else name
             rows.append(
                 f"| {label} | {log['steps']:,} | {log['clips']:,.0f} | {log['hours']:.2f} | "
@@ -134,10 +141,9 @@ def main() -> None:
     (args.dest / "logs").mkdir(exist_ok=True)
     for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
         lines = [
-            json.dumps({"stage": k, **json.loads(line)})
+            json.dumps({"stage": k, **row})
             for k, run in enumerate(runs, 1)
-            for line in (run / "log.jsonl").read_text().splitlines()
-            if line.strip()
+            for row in read_log(run / "log.jsonl", shipped_step if run == last else None)
         ]
         (args.dest / "logs" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
     size = sum(p.stat().st_size for p in args.dest.rglob("*") if p.is_file())
