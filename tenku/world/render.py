@@ -333,7 +333,7 @@ def render_with_trajectory(scene: SceneSpec, spec: RenderSpec, seed: int = 0) ->
     """Simulate and draw: uint8 frames (F, H, W, 3) and the trajectory they show."""
     spec.check()
     scene.check()
-    traj = simulate(scene, spec, seed=seed)
+    traj = simulate(scene, spec)
     return render_trajectory(scene, spec, traj, seed=seed), traj
 
 
