@@ -60,6 +60,9 @@ CUT_TAPER = 1.6  # shape: a silhouette this much wider at its top third than its
 # rendered clips, resting shapes spread by <= 0.03, spinning ones by >= 0.18
 TURN_FILL = 0.08
 TURN_TAPER = 0.45  # ... or whose log top-to-bottom width ratio spreads by more than this (a pyramid's apex turns)
+TURN_RANGE = 0.22  # ... or whose fill over its clean sightings (12 or more) spans this from 10th to 90th percentile,
+TURN_ODD = 3  # ... with this many sightings off the median fill by 0.15: a turn the frame rate aliases (a cube turning
+# 30 degrees a frame at 8 fps is square-on one frame in three, which the 8 zoomed mattes may all miss)
 TURN_MIN_PX = 9.0  # ... for outlines at least this many input pixels across: smaller ones are too small to tell a turn
 THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
 HELD_S = 0.25  # a bottom that holds its height (to the pixel) this long is not in free flight
@@ -527,9 +530,19 @@ def _rotates(s: Seen) -> bool | None:
     if len(s.silhouettes) >= 4:  # the zoomed mattes: smooth outlines even for a few-pixel object
         fill = np.array([b.fill for b in s.silhouettes])
         taper = np.log(np.array([b.taper for b in s.silhouettes]))  # a turning triangle fills its box alike
-        return bool(_spread(fill) > TURN_FILL or _spread(taper) > TURN_TAPER)
+        return bool(_spread(fill) > TURN_FILL or _spread(taper) > TURN_TAPER or _fill_swings(s))
     fill = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
     return bool(fill.size >= 4 and np.ptp(np.percentile(fill, [10, 90])) > 0.1)
+
+
+def _fill_swings(s: Seen) -> bool:
+    """Whether the fill of the box over the clean sightings swings (`TURN_RANGE`, `TURN_ODD`): on seed 7's first
+    200 scenes, resting shapes of 9 px or more span at most 0.16, spinning ones that the mattes missed 0.26-0.30."""
+    fill = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
+    if fill.size < 12:
+        return False
+    odd = int((np.abs(fill - np.median(fill)) > 0.15).sum())
+    return bool(np.ptp(np.percentile(fill, [10, 90])) >= TURN_RANGE and odd >= TURN_ODD)
 
 
 def _spread(v: np.ndarray) -> float:

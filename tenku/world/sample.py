@@ -4,7 +4,8 @@ Sampling happens in two steps: attributes (shape, colour, size, motion, directio
 a layout (start positions, velocities, restitution, friction, the occluder's place). A layout is accepted only when
 a simulation shows the scene does what its words say: objects moving left or right move that way *on screen*
 (camera included) and in the world (a judge removes the camera's motion: a roll pushed back by a collision while a
-zoom carries it the right way on screen is no roll to the left), objects at rest stay put, objects start apart, every object is visible for most of the clip, and
+zoom carries it the right way on screen is no roll to the left), a fall never rises above where it was dropped, a
+bounce leaves the ground more than once, a throw sets off fast on screen, objects at rest stay put, objects start apart, every object is visible for most of the clip, and
 an occluder really has an object pass behind it and come out again. Otherwise the layout is drawn again.
 """
 
@@ -37,6 +38,8 @@ UNDIRECTED = ("spin", "orbit", "rest")  # motions for which a direction means no
 MIN_SCREEN_TRAVEL = 0.8  # metres (at zoom 1) an object with a direction must move that way on screen
 MIN_WORLD_TRAVEL = 0.5  # ... and in the world, net, with its first excursion of FIRST_MOVE that way too
 FIRST_MOVE = 0.3  # metres: the judge reads a direction as the sense of the first excursion this long
+MIN_THROW_SPEED = 1.5  # m/s sideways on screen (at zoom 1) over a throw's first 0.4 s: slower, it reads as a bounce
+FALL_RISE = 0.1  # metres a falling object may rise above where it was dropped (knocked up by a throw, it is no fall)
 SCENE_TRIES = 20  # random scenes whose layout never passes the check are drawn again from the start
 LAYOUT_TRIES = 40
 CHECK_FPS = 10.0  # the layout check simulates at this rate: enough to see every crossing
@@ -252,6 +255,15 @@ def check_scene(scene: SceneSpec, seconds: float = 4.0) -> list[str]:
                 problems.append(f"object {i} does not move {o.direction} in the world")
         elif o.motion in ("bounce", "fall") and np.ptp(traj.x[i]) > 0.6:
             problems.append(f"object {i} drifts though it has no direction")
+        bottom = traj.y[i] - r
+        if o.motion == "fall" and bottom.max() > bottom[0] + FALL_RISE:
+            problems.append(f"object {i} rises though it falls")
+        if o.motion == "bounce" and np.sum(np.diff((bottom > 0.1).astype(int)) == 1) + int(bottom[0] > 0.1) < 2:
+            problems.append(f"object {i} leaves the ground once at most though it bounces")
+        if o.motion == "throw":
+            head = max(2, int(round(0.4 * CHECK_FPS)))
+            if abs(np.polyfit(traj.t[:head], sx[i, :head], 1)[0]) < MIN_THROW_SPEED:
+                problems.append(f"object {i} sets off too slowly on screen for a throw")
         if o.motion == "rest" and (np.ptp(traj.x[i]) > 0.05 or np.ptp(traj.y[i]) > 0.05):
             problems.append(f"object {i} is pushed though it rests")
         in_view = (np.abs(sx[i]) < half_view - r) & traj.visible[i]

@@ -41,6 +41,8 @@ WORK_WIDTH = 128  # frames wider than twice this are box-downscaled by an intege
 MAX_FRAMES = 240  # longer clips are subsampled in time by an integer stride
 COLOR_TOLERANCE = 28.0  # max CIE76 distance from an object colour's nearest shaded variant (H.264 stays inside)
 FRINGE_TOUCH = 0.5  # a thin component with more of its pixels next to another colour is an edge fringe
+SOLID_FIT = 6.0  # mean CIE76 distance to its colour under which a thin component is a small object, not a fringe,
+# when what it touches is no solid object either (a pink pyramid ringed by its gray-brown blend with a wooden floor)
 OCCLUDER_TOLERANCE = 15.0  # max CIE76 distance from an occluder colour for an occluder pixel
 # camera: the least horizontal texture (mean squared L gradient per pixel) that pins a pan down. The settings' empty
 # backgrounds measure 0.0105 (beach, zooming) to 6.6 (stars); the plain studio measures 0, and objects' contact
@@ -240,7 +242,7 @@ def segment(clip: Clip, use_median: bool = True) -> tuple[np.ndarray, np.ndarray
     occluder = np.where(~is_obj & (d_occ < OCCLUDER_TOLERANCE), 0, -1).astype(np.int8)
     # objects' fringes first, then occluder-coloured fringes of objects (red on khaki mixes to brick)
     reach = max(1, int(np.ceil(1.0 / clip.scale)))  # an input pixel's fringe, in working pixels
-    classes = drop_fringes(classes, reach)
+    classes = drop_fringes(classes, reach, fit=np.where(classes >= 0, d_best, 0.0))
     occluder = drop_fringes(np.where(classes >= 0, 1, occluder).astype(np.int8), reach) == 0
     return classes, occluder
 
@@ -283,7 +285,8 @@ def _neighbourhood(classes: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndar
 
 
 def drop_fringes(
-    classes: np.ndarray, reach: int = 1, max_touch: float = FRINGE_TOUCH, min_pixels: int = MIN_BLOB_PIXELS
+    classes: np.ndarray, reach: int = 1, max_touch: float = FRINGE_TOUCH, min_pixels: int = MIN_BLOB_PIXELS,
+    fit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Set to -1 the components that are specks (< `min_pixels`) or fringes: thin bands where an object's edge mixes
     with what lies behind it into a third colour (a gray ring round a black ball on a light backdrop). A fringe has
@@ -291,7 +294,10 @@ def drop_fringes(
     inside itself (`reach` grows with the upsampling, which widens fringes). Lines without a pixel 1 deep inside
     them go too: anti-aliased edges between background colours. Only neighbours at least half the component's
     size count as touching it: a small object ringed by specks of mixed colour (a white ball on dark ground) is
-    the object, not their fringe. Returns a cleaned copy."""
+    the object, not their fringe. With `fit` (F, h, w), each pixel's colour distance to its class: where thin
+    components only touch each other (a small object and the band where it blends with the ground, neither with a
+    core), the one whose colour fits best stays when it fits within `SOLID_FIT`: mixed colours lie between
+    references, an object's own pixels on one. Returns a cleaned copy."""
     labels, n = label_components(classes)
     if n == 0:
         return classes.copy()
@@ -303,10 +309,37 @@ def drop_fringes(
     core = np.bincount(lab_id, inner[sel], n)
     solid = np.bincount(lab_id, _neighbourhood(classes, 1)[1][sel], n) if reach > 1 else core
     # specks; lines too thin for a 3x3 core (an anti-aliased wall top); fringes
-    bad = (area < min_pixels) | (solid == 0) | ((touch > max_touch) & (core == 0))
+    fringe = (touch > max_touch) & (core == 0)
+    bad = (area < min_pixels) | (solid == 0) | fringe
+    if fit is not None and fringe.any():
+        bad &= ~_best_of_fringes(labels, n, fringe, bad, np.bincount(lab_id, fit[sel], n) / area, reach)
     out = classes.copy()
     out[sel] = np.where(bad[lab_id], -1, classes[sel])
     return out
+
+
+def _best_of_fringes(labels: np.ndarray, n: int, fringe: np.ndarray, bad: np.ndarray, fit: np.ndarray,
+                     reach: int) -> np.ndarray:
+    """bool (n,): the fringe components (`fringe`, and dropped for nothing else than that) that fit their colour
+    within `SOLID_FIT` and better than every other component they touch within `reach`, none of which survives
+    (a kept component: a cored object whose fringe this is)."""
+    f, h, w = labels.shape
+    pad = np.pad(labels, ((0, 0), (reach, reach), (reach, reach)), constant_values=-1)
+    pairs = []
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            nb = pad[:, reach + dy : reach + dy + h, reach + dx : reach + dx + w]
+            m = (labels >= 0) & (nb >= 0) & (nb != labels)
+            pairs.append(np.stack([labels[m], nb[m]], 1))
+    pairs = np.unique(np.concatenate(pairs), axis=0) if pairs else np.zeros((0, 2), int)
+    only_fringe = fringe & (bad == fringe)  # not also a speck or a line
+    keep = only_fringe & (fit < SOLID_FIT)
+    if pairs.size:
+        a, b = pairs[:, 0], pairs[:, 1]
+        survivor = ~bad  # a neighbour that stays for its own reasons: this one is its fringe
+        beaten = survivor[b] | (fit[b] <= fit[a])
+        keep &= np.bincount(a, beaten, n) == 0
+    return keep
 
 
 def _touches_larger(classes: np.ndarray, area: np.ndarray, reach: int) -> np.ndarray:

@@ -634,3 +634,32 @@ def test_an_object_that_vanishes_beside_an_occluder_went_behind_it_only_if_the_o
     shade[:, 13:16, 10:17] = True  # brown pixels under its edge, none where it was going
     assert not jd._hidden_edge(s, 2, scene(shade), 1, last=True)
     assert jd._hidden_edge(s, 2, scene(shade), 1)  # inside a track, beside an occluder is excuse enough for a gap
+
+
+def test_a_turn_the_frame_rate_aliases_is_still_a_turn():
+    # a cube turning 30 degrees a frame is square-on one frame in three: the 8 mattes happened to catch it once
+    t = np.arange(27) / 8
+    aliased = _seen(t, np.zeros(27), np.zeros(27), "cube", fills=[0.65, 0.68, 0.9, 0.66, 0.64, 0.67, 0.66, 0.69],
+                    tapers=[1.0] * 8)
+    for k, blob in enumerate(aliased.track.blobs):
+        blob.fill = 0.9 if k % 3 == 0 else 0.65
+    assert jd._rotates(aliased) is True and jd.motion_matches(aliased, "spin")[0]
+    still = _seen(t, np.zeros(27), np.zeros(27), "cube", fills=[0.9] * 8, tapers=[1.0] * 8)
+    for k, blob in enumerate(still.track.blobs):  # two odd frames where a neighbour merged with its outline
+        blob.fill = 0.62 if k in (5, 17) else 0.9
+    assert jd._rotates(still) is False and jd.motion_matches(still, "rest")[0]
+
+
+def test_a_small_object_ringed_by_its_blend_with_the_ground_is_kept_but_a_big_ones_fringe_is_not():
+    cls = np.full((1, 12, 14), -1, np.int8)
+    cls[0, 3:8, 2:6] = 6  # a small pink object, 4 px wide: no pixel 2 deep inside it
+    cls[0, 2:10, 1] = cls[0, 2:10, 6] = cls[0, 8:10, 1:7] = 9  # ringed by gray, where pink mixes with a wooden floor
+    fit = np.where(cls == 6, 2.0, 12.0)  # pink's pixels sit on a reference colour, the blend's between two
+    assert (tr.drop_fringes(cls, 2) < 0).all()  # without colour fits, both read as each other's fringe
+    kept = tr.drop_fringes(cls, 2, fit=fit)
+    assert (kept[cls == 6] == 6).all() and (kept[cls == 9] < 0).all()
+    big = np.full((1, 16, 16), -1, np.int8)
+    big[0, 2:14, 2:14] = 8  # a large black ball, solid inside
+    big[0, 1, 1:15] = big[0, 14, 1:15] = big[0, 1:15, 1] = big[0, 1:15, 14] = 9  # its gray anti-aliased ring
+    kept = tr.drop_fringes(big, 1, fit=np.where(big == 9, 1.0, 3.0))  # however well the ring fits gray
+    assert (kept[big == 8] == 8).all() and (kept[big == 9] < 0).all()
