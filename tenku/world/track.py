@@ -43,6 +43,7 @@ COLOR_TOLERANCE = 28.0  # max CIE76 distance from an object colour's nearest sha
 FRINGE_TOUCH = 0.5  # a thin component with more of its pixels next to another colour is an edge fringe
 SOLID_FIT = 6.0  # mean CIE76 distance to its colour under which a thin component is a small object, not a fringe,
 # when what it touches is no solid object either (a pink pyramid ringed by its gray-brown blend with a wooden floor)
+FIT_MARGIN = 0.8  # ... and when it fits at least this much better (distance ratio) than every component it touches
 OCCLUDER_TOLERANCE = 15.0  # max CIE76 distance from an occluder colour for an occluder pixel
 # camera: the least horizontal texture (mean squared L gradient per pixel) that pins a pan down. The settings' empty
 # backgrounds measure 0.0105 (beach, zooming) to 6.6 (stars); the plain studio measures 0, and objects' contact
@@ -309,10 +310,11 @@ def drop_fringes(
     core = np.bincount(lab_id, inner[sel], n)
     solid = np.bincount(lab_id, _neighbourhood(classes, 1)[1][sel], n) if reach > 1 else core
     # specks; lines too thin for a 3x3 core (an anti-aliased wall top); fringes
+    thin = (area < min_pixels) | (solid == 0)
     fringe = (touch > max_touch) & (core == 0)
-    bad = (area < min_pixels) | (solid == 0) | fringe
+    bad = thin | fringe
     if fit is not None and fringe.any():
-        bad &= ~_best_of_fringes(labels, n, fringe, bad, np.bincount(lab_id, fit[sel], n) / area, reach)
+        bad &= ~_best_of_fringes(labels, n, fringe & ~thin, bad, np.bincount(lab_id, fit[sel], n) / area, reach)
     out = classes.copy()
     out[sel] = np.where(bad[lab_id], -1, classes[sel])
     return out
@@ -320,9 +322,9 @@ def drop_fringes(
 
 def _best_of_fringes(labels: np.ndarray, n: int, fringe: np.ndarray, bad: np.ndarray, fit: np.ndarray,
                      reach: int) -> np.ndarray:
-    """bool (n,): the fringe components (`fringe`, and dropped for nothing else than that) that fit their colour
-    within `SOLID_FIT` and better than every other component they touch within `reach`, none of which survives
-    (a kept component: a cored object whose fringe this is)."""
+    """bool (n,): the fringe components (`fringe`: dropped for nothing else than that) that fit their colour
+    within `SOLID_FIT` and clearly better (`FIT_MARGIN`) than every other component they touch within `reach`,
+    none of which survives (a kept component: a cored object whose fringe this is)."""
     f, h, w = labels.shape
     pad = np.pad(labels, ((0, 0), (reach, reach), (reach, reach)), constant_values=-1)
     pairs = []
@@ -332,12 +334,11 @@ def _best_of_fringes(labels: np.ndarray, n: int, fringe: np.ndarray, bad: np.nda
             m = (labels >= 0) & (nb >= 0) & (nb != labels)
             pairs.append(np.stack([labels[m], nb[m]], 1))
     pairs = np.unique(np.concatenate(pairs), axis=0) if pairs else np.zeros((0, 2), int)
-    only_fringe = fringe & (bad == fringe)  # not also a speck or a line
-    keep = only_fringe & (fit < SOLID_FIT)
+    keep = fringe & (fit < SOLID_FIT)
     if pairs.size:
         a, b = pairs[:, 0], pairs[:, 1]
         survivor = ~bad  # a neighbour that stays for its own reasons: this one is its fringe
-        beaten = survivor[b] | (fit[b] <= fit[a])
+        beaten = survivor[b] | (fit[b] * FIT_MARGIN <= fit[a])
         keep &= np.bincount(a, beaten, n) == 0
     return keep
 
