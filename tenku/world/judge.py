@@ -918,14 +918,21 @@ def judge_physics(query: PromptQuery, scene: Scene, matches) -> Criterion:
                 penalties.append(min(1.0, abs(np.log(max(-acc, 0.1) / GRAVITY))))
         # 3. bounces lose height: a hop's top is at most the previous top (plus what frames and pixels can miss)
         slack = GRAVITY * dt * dt / 8 + 0.05 + 0.1 * s.size_m
-        seen_frames = s.frame[s.bottom_seen]
-        hs = hops(s)
+        # hops over every sighting, so that a landing seen beside another object splits them (a partly hidden
+        # bottom reads high, so a reading on the ground is one); the earlier top from every reading (an upper bound),
+        # the later one only from sightings whose bottom shows (a partly hidden one could read higher than it was)
+        hs = hops(s, every=True)
         for h0, h1 in zip(hs, hs[1:]):
             top = h0[np.argmax(s.bottom[h0])]
+            h1 = h1[s.bottom_seen[h1]]
+            if not h1.size:
+                continue
             # the earlier top may have been missed between sightings: a parabola rises at most g' gap^2 / 8 above
-            # its higher end over a gap (g' the highest free-flight acceleration that passes)
-            prev = seen_frames[seen_frames < s.frame[top]]
-            nxt = seen_frames[seen_frames > s.frame[top]]
+            # its higher end over a gap (g' the highest free-flight acceleration that passes). Every sighting bounds
+            # the gap, those whose bottom is hidden too: a partly hidden object's bottom reads high, never low, so
+            # its height there is at most what it reads
+            prev = s.frame[s.frame < s.frame[top]]
+            nxt = s.frame[s.frame > s.frame[top]]
             if not (prev.size and nxt.size):
                 continue  # the clip starts or ends at it: it may have been any height
             gap = max(s.frame[top] - prev[-1], nxt[0] - s.frame[top]) * dt

@@ -663,3 +663,25 @@ def test_a_small_object_ringed_by_its_blend_with_the_ground_is_kept_but_a_big_on
     big[0, 1, 1:15] = big[0, 14, 1:15] = big[0, 1:15, 1] = big[0, 1:15, 14] = 9  # its gray anti-aliased ring
     kept = tr.drop_fringes(big, 1, fit=np.where(big == 9, 1.0, 3.0))  # however well the ring fits gray
     assert (kept[big == 8] == 8).all() and (kept[big == 9] < 0).all()
+
+
+def test_a_bounce_played_backwards_gains_height_even_where_its_bottom_was_hidden():
+    from types import SimpleNamespace
+
+    t = np.arange(40) / 10
+    back = _hops(t, 5.0, 0.7)[::-1].copy()  # hops growing: 0.3, 0.6, 1.3 m (reversed)
+    hidden = (t > 1.4) & (t < 3.0)  # behind something low: the middle hops' bottoms read high (never low)
+    s = _seen(t, np.zeros(40), np.where(hidden, back + 0.05, back), size_m=0.8)
+    s.bottom_seen = ~hidden
+    s.clean = ~hidden
+
+    def physics(seen):
+        scene = jd.Scene(clip=SimpleNamespace(fps=10.0), objects=[seen], camera=None, ground=0.0, occluder=None,
+                         faint=None, classes=None, fragments=0)
+        return jd.judge_physics(PromptQuery(objects=[q(motion="bounce").objects[0]]), scene, [(1.0, seen, [])])
+
+    report = physics(s)
+    assert not report.passed and "bounces higher" in report.detail, report.detail
+    forward = _seen(t, np.zeros(40), np.where(hidden[::-1], back[::-1] + 0.05, back[::-1]), size_m=0.8)
+    forward.bottom_seen = forward.clean = ~hidden[::-1]
+    assert physics(forward).passed, physics(forward).detail
