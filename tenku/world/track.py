@@ -83,13 +83,15 @@ def _object_references() -> np.ndarray:
     return np.stack([srgb_to_lab(object_color_variants(c)) for c in COLOR_NAMES]).astype(np.float32)
 
 
-def _background_references(obj: np.ndarray) -> np.ndarray:
-    """CIELAB (m, 3): the settings' and occluders' colours, their shadowed versions and their pairwise mixes
+def _background_references(obj: np.ndarray, settings: tuple[str, ...] = tuple(PALETTES), occluders: bool = True) -> np.ndarray:
+    """CIELAB (m, 3): the settings' (and occluders') colours, their shadowed versions and their pairwise mixes
     (gradients, stripes, anti-aliased edges), less any mix that comes within `MIN_DELTA_E` of an object variant."""
     refs = []
-    for name, pal in PALETTES.items():
+    for name in settings:
+        pal = PALETTES[name]
         base = [np.array(v, np.float64) for v in pal.values()]
-        base += [np.array(v, np.float64) for occ in OCCLUDER_COLORS.values() for v in occ.values()]
+        if occluders:
+            base += [np.array(v, np.float64) for occ in OCCLUDER_COLORS.values() for v in occ.values()]
         ground = [np.array(v, np.float64) for k, v in pal.items() if k.startswith("ground")]
         shadows = [g * f for g in ground for f in np.linspace(1 - SHADOW_MAX, 1, 4)]
         mixes = [a * m + b * (1 - m) for a, b in itertools.combinations(base, 2) for m in np.linspace(0.1, 0.9, 9)]
@@ -108,12 +110,45 @@ def _occluder_references() -> np.ndarray:
 _REFS: dict[str, np.ndarray] = {}  # built on first use: object variants, background and occluder colours, CIELAB
 
 
-def references() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def references(settings: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Object, background (of `settings`, default all) and occluder reference colours, CIELAB."""
     if not _REFS:
         _REFS["object"] = _object_references()
-        _REFS["background"] = _background_references(_REFS["object"])
         _REFS["occluder"] = _occluder_references()
-    return _REFS["object"], _REFS["background"], _REFS["occluder"]
+    key = "background:" + ",".join(settings or PALETTES)
+    if key not in _REFS:
+        _REFS[key] = _background_references(_REFS["object"], tuple(settings or PALETTES))
+    return _REFS["object"], _REFS[key], _REFS["occluder"]
+
+
+SETTING_TOL = 10.0  # CIE76: a pixel this near a setting's colours (mixes and shadows included) is explained by it
+SETTING_SHARE = 0.6  # settings that explain at least this share of what the best one does are the clip's ...
+SETTING_MIN = 0.5  # ... when the best explains this share of the frame; otherwise (a model's or a camera's own
+# background) every setting's colours count as background
+
+
+def settings_seen(rgb: np.ndarray) -> tuple[str, ...]:
+    """The settings whose colours explain the clip's background: uint8 (F, h, w, 3) -> names from `PALETTES`.
+
+    A dark blue-black cube against a day sky is nearer the night sky's navy than black; with every setting's
+    colours as background it vanished in flight. The background is the clip's temporal median (moving objects
+    leave it); each setting explains the share of it within `SETTING_TOL` of its colours."""
+    median = np.median(rgb[:: max(1, len(rgb) // 16)], axis=0).astype(np.uint8).reshape(-1, 3)
+    q = (median >> 2).astype(np.int32)
+    codes, counts = np.unique((q[:, 0] << 12) | (q[:, 1] << 6) | q[:, 2], return_counts=True)
+    centres = np.stack([(codes >> 12) & 63, (codes >> 6) & 63, codes & 63], -1) * 4 + 2
+    lab = srgb_to_lab(centres).astype(np.float64)
+    shares = {}
+    for name in PALETTES:
+        key = "setting:" + name  # the setting's own colours: trees and walls mix with any of them
+        if key not in _REFS:
+            _REFS[key] = _background_references(references()[0], (name,), occluders=False)
+        d = np.sqrt(_sq_dist(lab, _REFS[key]).min(-1))
+        shares[name] = float(counts[d < SETTING_TOL].sum() / counts.sum())
+    best = max(shares.values())
+    if best < SETTING_MIN:
+        return tuple(PALETTES)
+    return tuple(n for n in PALETTES if shares[n] >= SETTING_SHARE * best)
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -123,11 +158,11 @@ def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum((a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None], 0.0)
 
 
-def color_distances(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def color_distances(rgb: np.ndarray, settings: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint8 sRGB (..., 3) -> CIE76 distance to each object colour's nearest shaded variant (..., 10), to the
-    nearest known background colour (...) and to the nearest occluder colour (...). Computed once per distinct colour
-    (quantised to 6 bits a channel)."""
-    obj, bg, occ = references()
+    nearest background colour of `settings` (default: every setting) (...) and to the nearest occluder colour
+    (...). Computed once per distinct colour (quantised to 6 bits a channel)."""
+    obj, bg, occ = references(settings)
     q = (np.asarray(rgb) >> 2).astype(np.int32)
     codes = (q[..., 0] << 12) | (q[..., 1] << 6) | q[..., 2]
     uniq, inv = np.unique(codes.ravel(), return_inverse=True)
@@ -159,6 +194,7 @@ class Clip:
     fps: float  # frame rate after any temporal stride
     scale: float  # input pixels per working pixel
     stride: int  # temporal stride: input frames per working frame
+    settings: tuple[str, ...] | None = None  # the settings whose colours are background (`settings_seen`); None: all
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -212,8 +248,10 @@ def prepare(frames: np.ndarray, fps: float) -> Clip:
         size = (WORK_WIDTH, max(1, round(h * WORK_WIDTH / w)))
         frames = np.stack([np.asarray(Image.fromarray(fr).resize(size, Image.BILINEAR)) for fr in frames])
         scale = w / WORK_WIDTH
+    frames = np.ascontiguousarray(frames)
     return Clip(
-        rgb=np.ascontiguousarray(frames), lab=rgb_to_lab(frames), source=source, fps=fps / stride, scale=scale, stride=stride
+        rgb=frames, lab=rgb_to_lab(frames), source=source, fps=fps / stride, scale=scale, stride=stride,
+        settings=settings_seen(frames),
     )
 
 
@@ -225,16 +263,17 @@ def segment(clip: Clip, use_median: bool = True) -> tuple[np.ndarray, np.ndarray
     (F, h, w) mask of occluder-coloured pixels (trees, walls), where objects may hide.
 
     A pixel is object colour k when its distance to k's nearest shaded variant is under `COLOR_TOLERANCE` and
-    smaller than its distance to every background explanation: the known background colours and, for clips of 5+
+    smaller than its distance to every background explanation: the background colours of the clip's settings
+    (`settings_seen`) and, for clips of 5+
     frames, the pixel's own temporal median where that median is not itself object-coloured (a resting object makes
     its median object-coloured, so it survives; a model's unfamiliar background does not).
     """
-    d_obj, d_bg, d_occ = color_distances(clip.rgb)  # (F, h, w, 10), (F, h, w), (F, h, w)
+    d_obj, d_bg, d_occ = color_distances(clip.rgb, clip.settings)  # (F, h, w, 10), (F, h, w), (F, h, w)
     best = d_obj.argmin(-1)
     d_best = np.take_along_axis(d_obj, best[..., None], -1)[..., 0]
     if use_median and clip.lab.shape[0] >= 5:
         median_rgb = np.median(clip.rgb, axis=0).astype(np.uint8)  # (h, w, 3)
-        dm_obj, dm_bg, _ = color_distances(median_rgb)
+        dm_obj, dm_bg, _ = color_distances(median_rgb, clip.settings)
         median_is_bg = (dm_obj.min(-1) > COLOR_TOLERANCE) | (dm_bg < dm_obj.min(-1))
         d_med = np.sqrt(((clip.lab - rgb_to_lab(median_rgb)) ** 2).sum(-1))
         d_bg = np.where(median_is_bg[None], np.minimum(d_bg, d_med), d_bg)
@@ -264,7 +303,7 @@ def faint(clip: Clip) -> np.ndarray:
     object colour within `COLOR_TOLERANCE`, up to `FAINT_MARGIN` nearer a known background colour, no fringe
     removal. A small object washed out by video coding in one frame still shows here; an erased one does not
     (every background colour lies `spec.MIN_DELTA_E` from every object colour). Only consulted near a track."""
-    d_obj, d_bg, _ = color_distances(clip.rgb)
+    d_obj, d_bg, _ = color_distances(clip.rgb, clip.settings)
     best = d_obj.argmin(-1)
     d_best = np.take_along_axis(d_obj, best[..., None], -1)[..., 0]
     return np.where((d_best < COLOR_TOLERANCE) & (d_best < d_bg + FAINT_MARGIN), best, -1).astype(np.int8)
@@ -524,7 +563,7 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     r0, r1 = max(int(y0 - m), 0), min(int(np.ceil(y1 + m)), src.shape[0])
     reach = int(np.ceil(x1 - x0 + 2 * m))  # background samples: up to an object's width further out on each side
     w0, w1 = max(c0 - reach, 0), min(c1 + reach, src.shape[1])
-    alpha = _matte(src[r0:r1, w0:w1], blob.color)
+    alpha = _matte(src[r0:r1, w0:w1], blob.color, clip.settings)
     if alpha is None:  # no pixel of its colour in the input crop (a blob of the upsampled frame's mixed edges)
         return None
     alpha = alpha[:, c0 - w0 : c1 - w0]
@@ -549,7 +588,7 @@ MATTE_CHROMA = 0.3  # weight of a and b against L in the matte where the object 
 MATTE_MIN_L = 12.0  # ... by at least this much
 
 
-def _matte(rgb: np.ndarray, color: int) -> np.ndarray | None:
+def _matte(rgb: np.ndarray, color: int, settings: tuple[str, ...] | None = None) -> np.ndarray | None:
     """Object share in [0, 1] of each pixel of a crop (h, w, 3) uint8 around one object of colour `color`.
 
     Background: per row, the median Lab of the row's pixels that are no object colour, two pixels clear of any (the
@@ -557,7 +596,7 @@ def _matte(rgb: np.ndarray, color: int) -> np.ndarray | None:
     such pixels take the nearest row's. Object: the median Lab of the crop's pixels of `color`. A pixel's share is
     the projection of (pixel - background) on (object - background), lightness weighted over colour where
     lightness separates them; where object and background are too alike to project, the colour test decides."""
-    d_obj, d_bg, _ = color_distances(rgb)
+    d_obj, d_bg, _ = color_distances(rgb, settings)
     best, d_best = d_obj.argmin(-1), d_obj.min(-1)
     anyobj = (d_best < COLOR_TOLERANCE) & (d_best < d_bg)
     mine = anyobj & (best == color)

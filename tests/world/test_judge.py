@@ -685,3 +685,19 @@ def test_a_bounce_played_backwards_gains_height_even_where_its_bottom_was_hidden
     forward = _seen(t, np.zeros(40), np.where(hidden[::-1], back[::-1] + 0.05, back[::-1]), size_m=0.8)
     forward.bottom_seen = forward.clean = ~hidden[::-1]
     assert physics(forward).passed, physics(forward).detail
+
+
+def test_the_clips_own_setting_decides_what_is_background():
+    # a black object tinted by video coding towards a day sky's blue sits nearer the night sky's navy than black:
+    # against every setting's colours it is background, against the clip's own it is a black object
+    day = draw(SceneSpec(setting="grass", objects=[one("ball", "red", "rest", x=0.0)]), RenderSpec(width=64, height=64, fps=8, seconds=1))
+    night = draw(SceneSpec(setting="night", objects=[one("ball", "red", "rest", x=0.0)]), RenderSpec(width=64, height=64, fps=8, seconds=1))
+    assert tr.settings_seen(tr.prepare(day, 8).rgb) == ("grass",)
+    assert tr.settings_seen(tr.prepare(night, 8).rgb) == ("night",)
+    navy_black = np.array([[[18, 18, 38]]], np.uint8)
+    d_obj, d_bg, _ = tr.color_distances(navy_black)
+    assert d_bg[0, 0] < d_obj[0, 0].min()
+    d_obj, d_bg, _ = tr.color_distances(navy_black, ("grass",))
+    assert d_obj[0, 0].argmin() == list(COLORS).index("black") and d_obj[0, 0].min() < d_bg[0, 0]
+    noise = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)  # no setting's colours
+    assert tr.settings_seen(noise) == tuple(PALETTES)
