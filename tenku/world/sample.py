@@ -5,7 +5,8 @@ a layout (start positions, velocities, restitution, friction, the occluder's pla
 a simulation shows the scene does what its words say: objects moving left or right move that way *on screen*
 (camera included) and in the world (a judge removes the camera's motion: a roll pushed back by a collision while a
 zoom carries it the right way on screen is no roll to the left), a fall never rises above where it was dropped, a
-bounce leaves the ground more than once, a throw sets off fast on screen, objects at rest stay put, objects start apart, every object is visible for most of the clip, and
+bounce leaves the ground more than once, a throw sets off fast on screen, objects at rest stay put, objects start
+apart, every object is visible for most of the clip, and
 an occluder really has an object pass behind it and come out again. Otherwise the layout is drawn again.
 """
 

@@ -83,7 +83,9 @@ def _object_references() -> np.ndarray:
     return np.stack([srgb_to_lab(object_color_variants(c)) for c in COLOR_NAMES]).astype(np.float32)
 
 
-def _background_references(obj: np.ndarray, settings: tuple[str, ...] = tuple(PALETTES), occluders: bool = True) -> np.ndarray:
+def _background_references(
+    obj: np.ndarray, settings: tuple[str, ...] = tuple(PALETTES), occluders: bool = True
+) -> np.ndarray:
     """CIELAB (m, 3): the settings' (and occluders') colours, their shadowed versions and their pairwise mixes
     (gradients, stripes, anti-aliased edges), less any mix that comes within `MIN_DELTA_E` of an object variant."""
     refs = []
@@ -133,11 +135,9 @@ def settings_seen(rgb: np.ndarray) -> tuple[str, ...]:
     A dark blue-black cube against a day sky is nearer the night sky's navy than black; with every setting's
     colours as background it vanished in flight. The background is the clip's temporal median (moving objects
     leave it); each setting explains the share of it within `SETTING_TOL` of its colours."""
-    median = np.median(rgb[:: max(1, len(rgb) // 16)], axis=0).astype(np.uint8).reshape(-1, 3)
-    q = (median >> 2).astype(np.int32)
-    codes, counts = np.unique((q[:, 0] << 12) | (q[:, 1] << 6) | q[:, 2], return_counts=True)
-    centres = np.stack([(codes >> 12) & 63, (codes >> 6) & 63, codes & 63], -1) * 4 + 2
-    lab = srgb_to_lab(centres).astype(np.float64)
+    median = np.median(rgb[:: max(1, len(rgb) // 16)], axis=0).astype(np.uint8)
+    lab, _, counts = _distinct_colours(median)
+    lab = lab.astype(np.float64)
     shares = {}
     for name in PALETTES:
         key = "setting:" + name  # the setting's own colours: trees and walls mix with any of them
@@ -158,26 +158,34 @@ def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum((a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None], 0.0)
 
 
-def color_distances(rgb: np.ndarray, settings: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _distinct_colours(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """uint8 sRGB (..., 3) quantised to 6 bits a channel -> CIELAB of each distinct colour (u, 3) float32, each
+    pixel's index into them (flat) and how many pixels have each (u,)."""
+    q = (np.asarray(rgb) >> 2).astype(np.int32)
+    codes = (q[..., 0] << 12) | (q[..., 1] << 6) | q[..., 2]
+    uniq, inv, counts = np.unique(codes.ravel(), return_inverse=True, return_counts=True)
+    centres = np.stack([(uniq >> 12) & 63, (uniq >> 6) & 63, uniq & 63], -1) * 4 + 2
+    return srgb_to_lab(centres).astype(np.float32), inv, counts
+
+
+def color_distances(
+    rgb: np.ndarray, settings: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """uint8 sRGB (..., 3) -> CIE76 distance to each object colour's nearest shaded variant (..., 10), to the
     nearest background colour of `settings` (default: every setting) (...) and to the nearest occluder colour
     (...). Computed once per distinct colour (quantised to 6 bits a channel)."""
     obj, bg, occ = references(settings)
-    q = (np.asarray(rgb) >> 2).astype(np.int32)
-    codes = (q[..., 0] << 12) | (q[..., 1] << 6) | q[..., 2]
-    uniq, inv = np.unique(codes.ravel(), return_inverse=True)
-    centres = np.stack([(uniq >> 12) & 63, (uniq >> 6) & 63, uniq & 63], -1) * 4 + 2
-    lab = srgb_to_lab(centres).astype(np.float32)
-    d_obj = np.empty((len(uniq), len(COLOR_NAMES)), np.float32)
-    d_bg = np.empty(len(uniq), np.float32)
-    d_occ = np.empty(len(uniq), np.float32)
+    lab, inv, _ = _distinct_colours(rgb)
+    d_obj = np.empty((len(lab), len(COLOR_NAMES)), np.float32)
+    d_bg = np.empty(len(lab), np.float32)
+    d_occ = np.empty(len(lab), np.float32)
     flat_obj = obj.reshape(-1, 3)
-    for i in range(0, len(uniq), 4096):
+    for i in range(0, len(lab), 4096):
         chunk = lab[i : i + 4096].astype(np.float64)
         d_obj[i : i + 4096] = np.sqrt(_sq_dist(chunk, flat_obj).reshape(len(chunk), *obj.shape[:2]).min(-1))
         d_bg[i : i + 4096] = np.sqrt(_sq_dist(chunk, bg).min(-1))
         d_occ[i : i + 4096] = np.sqrt(_sq_dist(chunk, occ).min(-1))
-    shape = codes.shape
+    shape = np.shape(rgb)[:-1]
     return d_obj[inv].reshape(*shape, -1), d_bg[inv].reshape(shape), d_occ[inv].reshape(shape)
 
 
@@ -372,7 +380,7 @@ def _best_of_fringes(labels: np.ndarray, n: int, fringe: np.ndarray, bad: np.nda
             nb = pad[:, reach + dy : reach + dy + h, reach + dx : reach + dx + w]
             m = (labels >= 0) & (nb >= 0) & (nb != labels)
             pairs.append(np.stack([labels[m], nb[m]], 1))
-    pairs = np.unique(np.concatenate(pairs), axis=0) if pairs else np.zeros((0, 2), int)
+    pairs = np.unique(np.concatenate(pairs), axis=0)
     keep = fringe & (fit < SOLID_FIT)
     if pairs.size:
         a, b = pairs[:, 0], pairs[:, 1]
