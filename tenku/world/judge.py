@@ -79,6 +79,8 @@ SLIDE_S = 1.0  # physics: an object on the ground in clear view this long (s) ..
 # `SPEED_GAIN` only over a second or more) ...
 SLIDE_SPANS = (SLIDE_S, 1.5, 2.0, 3.0)
 SPEED_GAIN = 0.6  # ... must not end it faster than it began by more than this (m/s), nor twice as fast ...
+STEADY_S = 1.0  # ... nor, over a window this long or longer that the parabola fits to half of `SLIDE_FIT`, ...
+STEADY_GAIN = 0.4  # ... faster by more than this (m/s): a fast roll played backwards gains back what friction took
 SLIDE_FIT = 0.08  # ... when a parabola fits its path to this (m rms): smoothly, with no push
 SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
 AREA_JUMP = 0.45  # consistency: a frame-to-frame change of log-area beyond this (plus pixel slack) is a flicker
@@ -490,6 +492,7 @@ def hops(s: Seen, every: bool = False) -> list[np.ndarray]:
     coarser than `flights` (a stretch may span frames where it was out of view), enough to compare how high
     successive bounces go."""
     idx = np.flatnonzero(np.ones_like(s.bottom_seen) if every else s.bottom_seen)
+    idx = idx[~_dips(s, idx)]
     if idx.size < 3:
         return []
     b = s.bottom[idx]
@@ -497,6 +500,20 @@ def hops(s: Seen, every: bool = False) -> list[np.ndarray]:
     for lo, hi in _landings(b):
         cut[lo : hi + 1] = True
     return [idx[lo : hi + 1] for lo, hi in _runs(np.arange(len(b)), ~cut) if b[lo : hi + 1].max() > _contact(s)]
+
+
+def _dips(s: Seen, idx: np.ndarray) -> np.ndarray:
+    """bool (len(idx),): sightings whose bottom reads lower than both neighbours by more than anything airborne covers
+    in the time between (the fastest fall from the track's highest point, at the highest acceleration that passes):
+    a misread (another blob taken for it, a shadow joined to it), not a landing, which would cut a hop in two."""
+    out = np.zeros(len(idx), bool)
+    if len(idx) < 3:
+        return out
+    b, t = s.bottom[idx], s.t[idx]
+    speed = np.sqrt(2 * G_RANGE[1] * GRAVITY * max(float(b.max()), 0.0))  # m/s: no airborne object moves faster
+    for k in range(1, len(idx) - 1):
+        out[k] = (b[k - 1] - b[k] > speed * (t[k] - t[k - 1])) and (b[k + 1] - b[k] > speed * (t[k + 1] - t[k]))
+    return out
 
 
 def _landings(seg: np.ndarray) -> list[tuple[int, int]]:
@@ -566,7 +583,10 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
     c = s.clean if s.clean.sum() >= 3 else np.ones_like(s.clean)
     x, b, t = (s.x[c] if motion in ("rest", "spin") else s.x), s.bottom[c], s.t[c]
     on_ground = (b < _contact(s)).mean()
-    spread = max(np.ptp(x), np.ptp(b))
+    # how far it goes, heights from every sighting whose bottom shows too: a fall seen beside another object, clean
+    # only once it lies on the ground, still fell
+    shown = s.bottom[s.bottom_seen] if s.bottom_seen.sum() >= 3 else b
+    spread = max(np.ptp(x), np.ptp(b), np.ptp(shown))
     still = spread < STILL_M + 0.25 * s.size_m
     if motion in ("rest", "spin"):
         # how far it wanders, over all but the outlying tenth of sightings at either end: a still object's centre
@@ -1004,7 +1024,8 @@ def _speeds_up(s: Seen, objects: list[Seen] | None = None) -> tuple[float, float
             if len(tw) < 6 or np.diff(tw).max() > 0.3:
                 continue  # a push may hide in a longer gap
             c = np.polyfit(tw, xw, 2)
-            if np.sqrt(np.mean((np.polyval(c, tw) - xw) ** 2)) > SLIDE_FIT:
+            rms = float(np.sqrt(np.mean((np.polyval(c, tw) - xw) ** 2)))
+            if rms > SLIDE_FIT:
                 continue
             v0, v1 = c[1], 2 * c[0] * tw[-1] + c[1]
             # one way all along (a turn at a wall at the window's start is a parabola's vertex too: no step goes back
@@ -1013,7 +1034,14 @@ def _speeds_up(s: Seen, objects: list[Seen] | None = None) -> tuple[float, float
                 continue
             m = len(tw) // 2
             c0, c1 = abs(xw[m] - xw[0]) / (tw[m] - tw[0]), abs(xw[-1] - xw[m]) / (tw[-1] - tw[m])
-            if v0 * v1 > 0 and abs(v1) > abs(v0) + SPEED_GAIN and abs(v1) > 2 * abs(v0) and c1 > c0 + SPEED_GAIN / 2:
+            # a clear gain (doubling) in any window, or a steady one over a long window the parabola fits closely
+            # (played backwards, a fast roll that friction slowed by a fraction gathers that fraction back)
+            clear = abs(v1) > abs(v0) + SPEED_GAIN and abs(v1) > 2 * abs(v0) and c1 > c0 + SPEED_GAIN / 2
+            steady = (
+                tw[-1] >= STEADY_S and len(tw) >= 8 and rms <= SLIDE_FIT / 2
+                and abs(v1) > abs(v0) + STEADY_GAIN and c1 > c0 + STEADY_GAIN / 2
+            )
+            if v0 * v1 > 0 and (clear or steady):
                 if objects is not None and _interacts(s, objects, t[a], t[b], moving=True):
                     continue  # pushed along: a circling object can shove it smoothly
                 return float(t[b]), float(abs(v0)), float(abs(v1))
@@ -1270,14 +1298,21 @@ def _accounted_between(scene: Scene, s: Seen, k: int) -> bool:
     n = b.frame - a.frame
     big = a if a.area >= b.area else b
     hw, hh = _faint_box(big, np.hypot(b.cx - a.cx, b.cy - a.cy) / n)
+    shares = []
     for g in range(a.frame + 1, b.frame):
         u = (g - a.frame) / n
         cx, cy = a.cx + u * (b.cx - a.cx), a.cy + u * (b.cy - a.cy)
         if _faint_at(scene, s.track.color, cx, cy, hw, hh, g, min(a.area, b.area)) is not None:
-            continue
-        if _cover_share(scene, s.track.color, cx, cy, big.width / 2, big.height / 2, g, own_faint=True) < COVER:
-            return False
-    return True
+            shares.append(1.0)
+        else:
+            shares.append(_cover_share(scene, s.track.color, cx, cy, big.width / 2, big.height / 2, g, own_faint=True))
+    # the gap's first and last frames may show it half out from behind (a few-pixel object's sliver is lost to the
+    # codec), so they need half the cover, next to a covered frame of the gap
+    ok = [v >= COVER for v in shares]
+    for end, inner in ((0, 1), (len(shares) - 1, len(shares) - 2)):
+        if not ok[end] and 0 <= inner < len(shares) and shares[inner] >= COVER and shares[end] >= COVER / 2:
+            ok[end] = True
+    return all(ok)
 
 
 def _hidden_edge(s: Seen, k: int, scene: Scene | None = None, step: int = 0, last: bool = False) -> bool:
