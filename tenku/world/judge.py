@@ -79,7 +79,8 @@ SLIDE_S = 1.0  # physics: an object on the ground in clear view this long (s) ..
 # `SPEED_GAIN` only over a second or more) ...
 SLIDE_SPANS = (SLIDE_S, 1.5, 2.0, 3.0)
 SPEED_GAIN = 0.6  # ... must not end it faster than it began by more than this (m/s), nor twice as fast ...
-STEADY_S = 1.0  # ... nor, over a window this long or longer that the parabola fits to half of `SLIDE_FIT`, ...
+STEADY_S = 1.0  # ... nor, over a window this long or longer, seen in every frame, that the parabola fits to ...
+STEADY_FIT = 0.02  # ... this (m rms; a roll is tracked to 0.3-0.9 cm, a turn at a wall fitted as a vertex 3.5 cm), ...
 STEADY_GAIN = 0.4  # ... faster by more than this (m/s): a fast roll played backwards gains back what friction took
 SLIDE_FIT = 0.08  # ... when a parabola fits its path to this (m rms): smoothly, with no push
 SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
@@ -1037,8 +1038,10 @@ def _speeds_up(s: Seen, objects: list[Seen] | None = None) -> tuple[float, float
             # a clear gain (doubling) in any window, or a steady one over a long window the parabola fits closely
             # (played backwards, a fast roll that friction slowed by a fraction gathers that fraction back)
             clear = abs(v1) > abs(v0) + SPEED_GAIN and abs(v1) > 2 * abs(v0) and c1 > c0 + SPEED_GAIN / 2
+            # (every frame there: a turn at a wall may hide in a missing one, and a parabola then fits the turn)
             steady = (
-                tw[-1] >= STEADY_S and len(tw) >= 8 and rms <= SLIDE_FIT / 2
+                tw[-1] >= STEADY_S and len(tw) >= 8 and rms <= STEADY_FIT
+                and np.diff(s.frame[run[a : b + 1]]).max() == 1
                 and abs(v1) > abs(v0) + STEADY_GAIN and c1 > c0 + STEADY_GAIN / 2
             )
             if v0 * v1 > 0 and (clear or steady):

@@ -325,6 +325,16 @@ def test_a_fast_roll_played_backwards_gathers_a_fraction_of_its_speed_and_is_cau
     assert jd._speeds_up(_seen(t, jittery, np.zeros_like(t))) is None
 
 
+def test_a_roll_that_turns_at_a_wall_in_a_missing_frame_is_no_speed_up():
+    """A ball rolls into a wall and back, slowing all the while; the frame of the hit is missing (beside the wall),
+    so the path left is a parabola's vertex: slow at first, faster after. Not a speed-up (a rendered clip's)."""
+    frames = np.r_[np.arange(19, 23), np.arange(24, 33)]  # frame 23, at the wall, not seen
+    x = np.array([2.62, 2.82, 3.05, 3.23, 3.27, 3.17, 3.07, 2.98, 2.90, 2.82, 2.75, 2.69, 2.63])
+    s = _seen(frames / 8, x, np.zeros(len(x)))
+    s.frame = frames
+    assert jd._speeds_up(s) is None
+
+
 def test_a_one_frame_misread_on_the_ground_mid_flight_does_not_split_a_hop():
     """At 12 fps a ball rising through 0.7 m cannot be on the ground a frame later and at 1.1 m the frame after: that
     reading is another blob taken for it, and cutting the arc there would read as a bounce that gained height."""
