@@ -7,6 +7,7 @@ repeating the last row/column (`pad_even`), and the reader returns what the file
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -49,6 +50,44 @@ def _atomic_target(path: Path) -> Path:
     return Path(tmp)
 
 
+# x264's names for the instruction sets it may use, each with the /proc/cpuinfo flags it needs
+_X264_ISAS = (
+    ("MMX2", ("sse",)), ("SSE", ("sse",)), ("SSE2", ("sse2",)), ("SSE2Fast", ("sse2",)), ("SSE3", ("pni",)),
+    ("SSSE3", ("ssse3",)), ("SSE4.1", ("sse4_1",)), ("SSE4.2", ("sse4_2",)), ("LZCNT", ("abm",)),
+    ("AVX", ("avx",)), ("XOP", ("xop",)), ("FMA4", ("fma4",)), ("FMA3", ("fma",)), ("BMI1", ("bmi1",)),
+    ("BMI2", ("bmi2",)), ("AVX2", ("avx2",)),
+)
+
+
+@functools.cache
+def _x264_asm() -> str | None:
+    """x264's `asm` setting that leaves out AVX-512, or None where there is nothing to leave out.
+
+    On CPUs with AVX-512, libx264's AVX-512 code made the same frames encode to different streams
+    now and then (half the time for some clips, whatever the thread count; never without it): a
+    video written twice differed, and so did the judge's verdict on it. Listing the CPU's other
+    instruction sets gives one stream every time. Only Linux says which sets the CPU has
+    (/proc/cpuinfo); elsewhere x264 keeps its own choice.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((ln for ln in f if ln.startswith("flags")), "")
+    except OSError:
+        return None
+    flags = set(line.partition(":")[2].split())
+    if "avx512f" not in flags:
+        return None
+    return ",".join(name for name, need in _X264_ISAS if all(n in flags for n in need))
+
+
+def _x264_options(crf: int) -> dict[str, str]:
+    opts = {"crf": str(crf), "preset": "medium"}
+    asm = _x264_asm()
+    if asm:
+        opts["x264-params"] = f"asm={asm}"
+    return opts
+
+
 def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float, comment: str | None = None, crf: int = 18) -> Path:
     """Write uint8 (F, H, W, 3) frames to an H.264 MP4, atomically (temporary name, then rename).
 
@@ -71,7 +110,7 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float, comment
             stream = out.add_stream("libx264", rate=rate)
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(crf), "preset": "medium"}
+            stream.options = _x264_options(crf)
             for i, frame in enumerate(frames):
                 vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
                 vf.pts = i

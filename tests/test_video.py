@@ -120,3 +120,31 @@ def test_video_save_png_and_mp4(tmp_path):
     assert Video.load(mp4).frames.shape == (9, 32, 48, 3)
     out = write_image(tmp_path / "y.jpg", _clip()[0])
     assert read_image(out).shape == (32, 48, 3)
+
+
+
+def _bouncing_clip(seed, f, h, w):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    bg = rng.integers(60, 230, 3)
+    objects = [
+        (rng.uniform(0, h), rng.uniform(0, w), rng.uniform(-3, 3), rng.uniform(-3, 3), rng.uniform(3, 10), rng.integers(0, 256, 3))
+        for _ in range(rng.integers(1, 5))
+    ]
+    frames = np.empty((f, h, w, 3), np.uint8)
+    for i in range(f):
+        frames[i] = bg
+        for y, x, vy, vx, r, colour in objects:
+            frames[i][(yy - y - vy * i) ** 2 + (xx - x - vx * i) ** 2 < r * r] = colour
+    return frames
+
+
+@pytest.mark.parametrize("seed, h, w", [(4, 96, 96), (7, 128, 96)])
+def test_the_same_frames_encode_to_the_same_file(tmp_path, seed, h, w):
+    # libx264's AVX-512 code encoded these frames to one of several streams, often not the usual
+    # one (a third to a half of the time, measured on an AVX-512 CPU); the judge's verdict on a
+    # rendered clip then changed from run to run. On CPUs without AVX-512 this passes either way.
+    frames = _bouncing_clip(seed, 24, h, w)
+    first = write_video(tmp_path / "first.mp4", frames, fps=8).read_bytes()
+    for _ in range(30):
+        assert write_video(tmp_path / "again.mp4", frames, fps=8).read_bytes() == first
