@@ -469,6 +469,8 @@ class Blob:
     touch: float = 0.0  # share of its pixels next to another object colour: ~1 for a fringe, >0 when overlapping
     px: float = 1.0  # input pixels per pixel of this blob (zoomed re-cuts from `silhouette` have px < 1)
     lab_std: float = 0.0
+    # zoomed re-cuts from `silhouette`: the object share of each input pixel of the crop they were cut from
+    matte: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def width(self) -> int:
@@ -578,6 +580,7 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     if not (alpha > 0.5).any():
         return None
     crop = src[r0:r1, c0:c1]
+    alpha_in = alpha
     up = float(np.clip(target / max(x1 - x0, y1 - y0, 1.0), 1.0, 8.0))
     size = (max(1, round(crop.shape[1] * up)), max(1, round(crop.shape[0] * up)))
     crop = np.asarray(Image.fromarray(np.ascontiguousarray(crop)).resize(size, Image.BILINEAR))
@@ -589,6 +592,7 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
         return None
     best = max(found, key=lambda b: b.area)
     best.frame, best.px = blob.frame, 1.0 / up
+    best.matte = alpha_in
     return best
 
 
