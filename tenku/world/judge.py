@@ -472,7 +472,7 @@ def _ball_or_cube(s: Seen) -> str | None:
     return None
 
 
-def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
+def _gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     """Separable Gaussian blur of (..., h, w), edges mirrored."""
     if sigma <= 0:
         return img
@@ -512,7 +512,7 @@ def _template_error(alpha: np.ndarray, shape: str) -> float:
             inside = polygon_sdf(outline(shape, 2 * half), lx, ly) <= 0
         cover = inside.reshape(len(turns), h, _SUB, w, _SUB).mean((2, 4))
         for sigma in _BLURS:
-            err = ((_blur(cover, sigma) - alpha) ** 2).sum((1, 2))
+            err = ((_gaussian_blur(cover, sigma) - alpha) ** 2).sum((1, 2))
             best = min(best, float(err.min()))
     return best / area
 
