@@ -28,13 +28,21 @@ import numpy as np
 
 from tenku.errors import PromptError, VideoError
 from tenku.world import track as tr
-from tenku.world.spec import GRAVITY, MAX_OBJECTS, SIZES, ObjectQuery, PromptQuery
+from tenku.world.spec import COLORS, GRAVITY, MAX_OBJECTS, SIZES, ObjectQuery, PromptQuery
 
 # --- thresholds (world units: metres, seconds) -----------------------------------------------------------------
 
 # shape: objects narrower than this many input pixels are too small to tell. Measured on rendered clips (seed 7,
 # 200 scenes): objects 4-7 px across got 15% of shapes wrong (30% through H.264), objects 8 px and wider 1 in 105
 MIN_SHAPE_PX = 7.0
+# colour: an object narrower than this many input pixels that reads gray may be any colour: yuv420p keeps one colour
+# sample per 2x2 pixels, so a 4-px object's colour is averaged with its background's, and a red can on a teal wall
+# or a purple pyramid on a wooden floor comes out of H.264 gray (rendered clips, seed 1: four 4-5 px objects in 250)
+MIN_COLOR_PX = 7.0
+ACHROMATIC = ("gray",)  # what a washed-out colour reads as ...
+# ... and it may be a prompted colour when its tint (a*, b*) leans this far towards that colour's (seed 1's four lean
+# 2.2-6.7 CIELAB units; a gray ball on the night's blue-black ground leans -0.8 towards red)
+TINT_MIN = 1.0
 SILHOUETTES = 8  # clean sightings per object re-cut zoomed in for its shape
 WHOLE_AREA = 0.9  # a sighting next to an occluder with this share of the object's open-view area is whole
 MIN_TRACK_SHARE = 0.12  # an object is a track seen in at least this share of the frames (and 3 frames)
@@ -67,6 +75,9 @@ CUT_TAPER = 1.6  # shape: a silhouette this much wider at its top third than its
 # a silhouette whose fill of its box spreads (`_spread`) by more than this over the clip is turning: measured on
 # rendered clips, resting shapes spread by <= 0.03, spinning ones by >= 0.18
 TURN_FILL = 0.08
+# ... when its fill over its clean colour-cut sightings also spans this from 10th to 90th percentile: measured on
+# rendered clips (seeds 0 and 5, 800 scenes), boxes that turn span 0.143 and up, resting ones 0.112 at most
+TURN_CUT_FILL = 0.125
 TURN_TAPER = 0.45  # ... or whose log top-to-bottom width ratio spreads by more than this (a pyramid's apex turns)
 TURN_RANGE = 0.22  # ... or whose fill over its clean sightings (12 or more) spans this from 10th to 90th percentile,
 TURN_ODD = 3  # ... with this many sightings off the median fill by 0.15: a turn the frame rate aliases (a cube turning
@@ -75,6 +86,7 @@ TURN_MIN_PX = 9.0  # ... for outlines at least this many input pixels across: sm
 THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
 HELD_S = 0.25  # a bottom that holds its height (to the pixel) this long is not in free flight
 G_RANGE = (0.35, 2.5)  # free-flight acceleration, as a multiple of g, that passes
+HIDDEN_HOP_S = 0.3  # bounce: one arc, then this long behind an occluder, where the next hops may be
 LANDING_RISE = 0.08  # a landing: the bottom's height rises at least this much (m) on both sides of a minimum
 BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous apex height (restitution <= 1)
 REST_S = 0.5  # physics: an object still on the ground this long (s) is at rest ...
@@ -249,9 +261,11 @@ def _nominal_camera(clip: tr.Clip, camera: str, measured: tr.Camera) -> tr.Camer
     return cam
 
 
-def _next_to_occluder(classes: np.ndarray, occluder: np.ndarray, b: tr.Blob, reach: int = 2) -> bool:
-    """Whether an occluder pixel lies within `reach` pixels of the blob's own pixels (one mixed edge pixel may sit
-    between), so the occluder may cut it. Not its box: a ball's box corners reach past a tree trunk it clears."""
+def _next_to_occluder(classes: np.ndarray, occluder: np.ndarray, b: tr.Blob, reach: int = 3) -> bool:
+    """Whether an occluder pixel lies within `reach` pixels of the blob's own pixels, so the occluder may cut it. Not
+    its box: a ball's box corners reach past a tree trunk it clears. Between the two may lie a mixed edge pixel and
+    the object's own shaded side, which reads as no colour at all (a blue can half behind a wall at night, seed 1:
+    two unread pixels between its lit part and the wall)."""
     _, h, w = classes.shape
     y0, y1, x0, x1 = max(b.y0 - reach, 0), min(b.y1 + reach + 1, h), max(b.x0 - reach, 0), min(b.x1 + reach + 1, w)
     occ = occluder[b.frame, y0:y1, x0:x1]
@@ -369,6 +383,8 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
             s.unsure["shape"] = f"unsure ({why})"
         elif span < MIN_SHAPE_PX:
             s.unsure["shape"] = f"unsure (only {span:.0f} px across; looks like a {s.shape})"
+        if s.color in ACHROMATIC and _across_px(s, clip) < MIN_COLOR_PX:
+            s.unsure["color"] = f"unsure (only {_across_px(s, clip):.0f} px across; looks {s.color})"
         if not s.clean.any():  # its height is of a part of it
             s.unsure["size"] = "unsure (never in clear view)"
         s.size_m = _size_from_area(s, clip, cam, ppm) or (
@@ -384,6 +400,13 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
         clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=tr.faint(clip), classes=classes,
         fragments=fragments
     )
+
+
+def _across_px(s: Seen, clip: tr.Clip) -> float:
+    """How many input pixels across the object is: its zoomed silhouettes' median span, or without any, its blobs'."""
+    if s.silhouettes:
+        return float(np.median([max(b.width, b.height) * b.px for b in s.silhouettes]))
+    return float(np.median([max(b.width, b.height) for b in s.track.blobs])) * clip.scale
 
 
 # silhouette area over the square of the object's size (`physics.outline`): a disc, the cube's oblique hexagon,
@@ -628,8 +651,14 @@ def _rotates(s: Seen) -> bool | None:
         return None  # a 7-px pyramid's apex, a pixel or two, comes and goes with the anti-aliasing as if it turned
     if len(s.silhouettes) >= 4:  # the zoomed mattes: smooth outlines even for a few-pixel object
         fill = np.array([b.fill for b in s.silhouettes])
-        taper = np.log(np.array([b.taper for b in s.silhouettes]))  # a turning triangle fills its box alike
-        return bool(_spread(fill) > TURN_FILL or _spread(taper) > TURN_TAPER or _fill_swings(s))
+        taper = np.log(np.array([b.taper for b in s.silhouettes]))
+        # a turning triangle fills its box alike: a pyramid turns by its taper alone; a box's fill swings, in the
+        # mattes and in the colour-cut sightings both (a matte alone swings where a shaded side face sits halfway
+        # between the object's colour and a backdrop of nearly its colour: a pink box against a sunset's pink)
+        cut = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
+        cut_swings = cut.size < 4 or np.ptp(np.percentile(cut, [10, 90])) > TURN_CUT_FILL
+        fills = s.shape != "pyramid" and _spread(fill) > TURN_FILL and cut_swings
+        return bool(fills or _spread(taper) > TURN_TAPER or _fill_swings(s))
     fill = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
     return bool(fill.size >= 4 and np.ptp(np.percentile(fill, [10, 90])) > 0.1)
 
@@ -726,12 +755,29 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         hs = max([arcs, hops(s), hops(s, every=True)], key=len)
         tops = [float(s.bottom[h].max()) for h in hs]
         falling = len(tops) >= 2 and tops[1] <= tops[0]
-        ok = len(hs) >= 2 and (vx < THROW_VX or falling)
-        return bool(ok), f"{len(hs)} arcs, first at {vx:.2f} m/s sideways"
+        # one arc seen, then behind a tree or a wall for a while: the next bounces are hidden, not missing
+        hidden = len(hs) == 1 and _hidden_after(s, int(hs[0][-1])) >= HIDDEN_HOP_S
+        ok = (len(hs) >= 2 or hidden) and (vx < THROW_VX or falling)
+        more = ", then hidden behind an occluder" if hidden else ""
+        return bool(ok), f"{len(hs)} arcs{more}, first at {vx:.2f} m/s sideways"
     if motion == "throw":
         ok = vx >= THROW_VX and b0.max() > 0.5
         return bool(ok), f"first arc at {vx:.2f} m/s sideways, {b0.max():.2f} m high"
     return False, f"unknown motion {motion!r}"
+
+
+def _hidden_after(s: Seen, k: int) -> float:
+    """The longest time (s) after sighting k that the object spends hidden behind an occluder: missing from the
+    frames, or seen beside an occluder with its bottom cut off, in a run that begins or ends beside one."""
+    frames = np.arange(s.frame[k] + 1, s.frame[-1] + 1)
+    where = {int(fr): j for j, fr in enumerate(s.frame)}
+    behind = np.array([fr not in where or (s.near_occluder[where[fr]] and not s.bottom_seen[where[fr]]) for fr in frames])
+    best = 0
+    for i, j in _runs(frames, behind):
+        sides = [where.get(int(frames[i]) - 1), where.get(int(frames[j]) + 1)]
+        if any(side is not None and s.near_occluder[side] for side in sides):
+            best = max(best, j - i + 1)
+    return best * _dt(s)
 
 
 def _middle_range(v: np.ndarray, share: float = 0.1) -> float:
@@ -765,14 +811,33 @@ def _fits(q: ObjectQuery, s: Seen) -> tuple[float, list[str]]:
     misses = [
         f"{k} {getattr(s, k)} (not {v})"
         for k, v in named
-        if getattr(s, k) != v and k not in s.unsure and not (k == "size" and v in s.sizes)
+        if getattr(s, k) != v
+        and not (k == "color" and "color" in s.unsure and _tinted(s, v))
+        and not (k != "color" and k in s.unsure)
+        and not (k == "size" and v in s.sizes)
     ]
     return 1.0 - len(misses) / len(named), misses
 
 
+def _tinted(s: Seen, color: str) -> bool:
+    """Whether an object whose colour washed out to gray (`MIN_COLOR_PX`) keeps a tint of `color`: its median
+    (a*, b*) leans at least `TINT_MIN` towards that colour's. Only a colour's chroma washes out; lightness stays
+    (yuv420p keeps it at full resolution), so a washed-out object is never white or black and a gray one is gray."""
+    ref = tr.rgb_to_lab(np.array([[COLORS[color]]], np.uint8))[0, 0, 1:].astype(np.float64)
+    if np.hypot(*ref) < 10.0:  # white, black, gray: no hue to lean towards
+        return False
+    tint = np.median(np.array([b.lab[1:] for b in s.track.blobs]), axis=0)
+    return bool(tint @ ref / np.hypot(*ref) >= TINT_MIN)
+
+
 def _unsure_notes(q: ObjectQuery, s: Seen) -> list[str]:
     """What the prompt names about `q` that the video could not show in `s`: not judged, but said."""
-    return [f"{k} {s.unsure[k]}" for k, v in (("shape", q.shape), ("size", q.size)) if v is not None and k in s.unsure]
+    named = (("color", q.color), ("shape", q.shape), ("size", q.size))
+    return [
+        f"{k} {s.unsure[k]}"
+        for k, v in named
+        if v is not None and k in s.unsure and (k != "color" or (v != s.color and _tinted(s, v)))
+    ]
 
 
 def _join(notes: list[str], keep: int = 4) -> str:
@@ -847,7 +912,11 @@ def judge_objects(query: PromptQuery, scene: Scene, matches) -> Criterion:
             groups[(q.color, q.shape)] = groups.get((q.color, q.shape), 0) + 1
     count_ok = True
     for (color, shape), n in groups.items():
-        same = [s for s in scene.objects if s.color == color and (shape is None or s.shape in (shape, None))]
+        same = [
+            s
+            for s in scene.objects
+            if s.color == color and (shape is None or s.shape in (shape, None)) and "color" not in s.unsure
+        ]
         # a patch seen only ever beside an occluder, never in the open, is no second object when one of its colour
         # shows in the open: a tree's shaded leaves and edges read as black or gray in places (night, H.264)
         if any(not _occluder_bound(s) for s in same):
@@ -1257,8 +1326,10 @@ def judge_consistency(scene: Scene) -> Criterion:
         if rough is not None and rough > JITTER:
             notes.append(f"{name} jumps back and forth along its path (roughness {rough:.2f})")
             penalties.append(0.5)
-        # 4. size and colour hold from frame to frame
-        ov = s.open_view
+        # 4. size and colour hold from frame to frame; not for an object whose colour washes out (`MIN_COLOR_PX`):
+        # its pixels read gray only where its colour is averaged away, more or fewer of them as it moves over the
+        # codec's 2x2 colour grid
+        ov = s.open_view & ("color" not in s.unsure)
         area_px = s.track.series("area")
         for k in np.flatnonzero(ov[1:] & ov[:-1] & (np.diff(s.frame) == 1)):
             a0, a1 = s.area[k], s.area[k + 1]

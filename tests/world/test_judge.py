@@ -212,7 +212,9 @@ def _seen(t, x, bottom, shape="ball", size_m=0.8, fills=None, tapers=None) -> jd
     n = len(t)
     blob = dict(color=0, area=50.0, cx=0.0, cy=0.0, x0=0, y0=0, x1=7, y1=7, lab=np.zeros(3, np.float32))
     feats = dict(fill=0.8, compact=0.9, taper=1.0, elong=1.0, orient=0.0, edge=False)
-    track = tr.Track(color=0, blobs=[tr.Blob(frame=k, **blob, **feats) for k in range(n)])
+    # the colour-cut sightings' outline swings as the zoomed mattes' does (a turning box's fill swings in both)
+    cut = [fills[k % len(fills)] if fills else feats["fill"] for k in range(n)]
+    track = tr.Track(color=0, blobs=[tr.Blob(frame=k, **blob, **{**feats, "fill": cut[k]}) for k in range(n)])
     ones = np.ones(n, bool)
     s = jd.Seen(
         track=track, color="red", frame=np.arange(n), t=t, x=x, bottom=bottom, height=np.full(n, size_m),
@@ -257,6 +259,49 @@ def test_one_odd_silhouette_is_no_turn_but_a_spinning_outline_is():
     spin = _seen(t, np.zeros(20), np.zeros(20), "cube", fills=[0.64, 0.95, 0.7, 0.9] * 2, tapers=[1.0] * 8)
     assert jd._rotates(spin) is True
     assert jd.motion_matches(spin, "spin")[0] and not jd.motion_matches(spin, "rest")[0]
+
+
+def test_a_swinging_matte_alone_is_no_turn_and_a_pyramid_turns_by_its_taper():
+    t = np.arange(20) / 10
+    # a box's shaded side face against a backdrop of nearly its colour: the mattes swing, the colour cut does not
+    box = _seen(t, np.zeros(20), np.zeros(20), "cube", fills=[0.7, 0.94, 0.78, 0.9] * 2, tapers=[1.0] * 8)
+    for b in box.track.blobs:
+        b.fill = 0.9
+    assert jd._rotates(box) is False
+    assert jd.motion_matches(box, "rest")[0]
+    # a turning triangle fills its box alike; a resting one's fill may swing, its taper holds
+    still = _seen(t, np.zeros(20), np.zeros(20), "pyramid", fills=[0.45, 0.6, 0.5, 0.62] * 2, tapers=[0.3] * 8)
+    assert jd._rotates(still) is False
+    turning = _seen(t, np.zeros(20), np.zeros(20), "pyramid", fills=[0.55] * 8, tapers=[0.3, 1.5, 0.6, 2.5] * 2)
+    assert jd._rotates(turning) is True
+
+
+def test_a_bounce_seen_once_then_hidden_behind_an_occluder_is_a_bounce():
+    t = np.arange(40) / 10
+    x = -2.0 + 0.8 * t
+    bottom = _hops(t, 4.0, 0.7)
+    hidden = (t > 0.9) & (t < 2.0)  # behind a wall after the first landing: its next hops go unseen
+    keep = ~hidden
+    s = _seen(t[keep], x[keep], bottom[keep])
+    s.frame = np.flatnonzero(keep)
+    s.track.blobs = [b for b, k in zip(s.track.blobs, keep) if k]
+    edge = np.flatnonzero(np.diff(s.frame) > 1)[0]
+    s.near_occluder[edge], s.near_occluder[edge + 1] = True, True
+    ok, why = jd.motion_matches(s, "bounce")
+    assert ok and "hidden" in why, why
+    s.near_occluder[:] = False  # the same gap in the open: the hops are missing, not hidden
+    assert not jd.motion_matches(s, "bounce")[0]
+
+
+def test_a_speck_washed_gray_may_be_a_colour_it_is_tinted_towards():
+    t = np.arange(10) / 10
+    s = _seen(t, np.zeros(10), np.zeros(10))
+    s.color, s.unsure["color"] = "gray", "unsure (only 4 px across; looks gray)"
+    for b in s.track.blobs:
+        b.lab = np.array([46.0, 1.7, 4.4], np.float32)  # a red can on a teal wall, through H.264
+    assert jd._fits(ObjectQuery(shape="ball", color="red"), s)[0] == 1.0
+    assert jd._fits(ObjectQuery(shape="ball", color="blue"), s)[0] < 1.0  # leans away from blue
+    assert jd._fits(ObjectQuery(shape="ball", color="white"), s)[0] < 1.0  # lightness never washes out
 
 
 def test_bounce_is_read_from_its_hops_whatever_its_drift_and_fall_from_its_start():
