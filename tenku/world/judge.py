@@ -35,8 +35,15 @@ from tenku.world.spec import COLORS, GRAVITY, MAX_OBJECTS, SIZES, ObjectQuery, P
 # shape: objects narrower than this many input pixels are too small to tell. Measured on rendered clips (seed 7,
 # 200 scenes): objects 4-7 px across got 15% of shapes wrong (30% through H.264), objects 8 px and wider 1 in 105
 MIN_SHAPE_PX = 7.0
-# colour: an object narrower than this many input pixels that reads gray may be any colour: yuv420p keeps one colour
-# sample per 2x2 pixels, so a 4-px object's colour is averaged with its background's, and a red can on a teal wall
+# ... and in a video whose colour is stored at half resolution (`chroma_halved`: yuv420p, as H.264 and model outputs
+# mostly are), narrower than this: measured on seeds 0 and 5 (800 clips), shapes of 7-9 px objects read wrong in
+# 19 of 263 through H.264 (none of 333 in the raw renders), of 10-12 px 3 of 148, of 13 px and more 1 in 292
+MIN_SHAPE_PX_HALVED = 10.0
+# chroma at half resolution: the colour difference signals' energy within 2x2 pixel cells, over the luma's, is below
+# this (decoded H.264 0.000-0.002, raw renders 0.11 and up: seeds 0 and 1, 24 clips)
+CHROMA_CELL_ENERGY = 0.05
+# colour: in a video with halved chroma, an object narrower than this many input pixels that reads gray may be any
+# colour: yuv420p keeps one colour sample per 2x2 pixels, so a 4-px object's colour is averaged with its background's, and a red can on a teal wall
 # or a purple pyramid on a wooden floor comes out of H.264 gray (rendered clips, seed 1: four 4-5 px objects in 250)
 MIN_COLOR_PX = 7.0
 ACHROMATIC = ("gray",)  # what a washed-out colour reads as ...
@@ -371,6 +378,8 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     # the widest view of the clip shows VIEW_WIDTH metres: frame 0 is zoomed in by the largest frame-t -> 0 scale
     ppm = clip.px_per_metre * float(cam.s.max())
     seen = [_seen(clip, cam, ppm, ground, classes, occluder, t) for t in kept]
+    halved = chroma_halved(clip.source)
+    min_shape_px = MIN_SHAPE_PX_HALVED if halved else MIN_SHAPE_PX
     for s in seen:
         picks = np.flatnonzero(s.clean)
         picks = picks[np.linspace(0, len(picks) - 1, min(len(picks), SILHOUETTES)).round().astype(int)] if len(picks) else picks
@@ -381,9 +390,9 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
             few = len(s.silhouettes) < 2
             why = f"too few clear views: {len(s.silhouettes)}" if few else "its outline is cut off below"
             s.unsure["shape"] = f"unsure ({why})"
-        elif span < MIN_SHAPE_PX:
+        elif span < min_shape_px:
             s.unsure["shape"] = f"unsure (only {span:.0f} px across; looks like a {s.shape})"
-        if s.color in ACHROMATIC and _across_px(s, clip) < MIN_COLOR_PX:
+        if halved and s.color in ACHROMATIC and _across_px(s, clip) < MIN_COLOR_PX:
             s.unsure["color"] = f"unsure (only {_across_px(s, clip):.0f} px across; looks {s.color})"
         if not s.clean.any():  # its height is of a part of it
             s.unsure["size"] = "unsure (never in clear view)"
@@ -400,6 +409,21 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
         clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=tr.faint(clip), classes=classes,
         fragments=fragments
     )
+
+
+def chroma_halved(frames: np.ndarray, samples: int = 8) -> bool:
+    """Whether uint8 (F, H, W, 3) frames carry their colour at half resolution (yuv420p, as H.264 stores it): the
+    colour difference signals (BT.601 Cb, Cr) vary within 2x2 pixel cells by less than `CHROMA_CELL_ENERGY` of the
+    luma's variation there. Such a video averages a small object's colour with its background's."""
+    idx = np.linspace(0, len(frames) - 1, min(samples, len(frames))).round().astype(int)
+    h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
+    x = frames[idx, :h, :w].astype(np.float64)
+    mix = np.array([[0.299, 0.587, 0.114], [-0.1687, -0.3313, 0.5], [0.5, -0.4187, -0.0813]])
+    ycc = (x @ mix.T).reshape(len(idx), h // 2, 2, w // 2, 2, 3)
+    cell = ((ycc - ycc.mean(axis=(2, 4), keepdims=True)) ** 2).mean(axis=(0, 1, 2, 3, 4))  # (3,) Y, Cb, Cr
+    if cell[0] < 1e-3:  # flat frames: nothing to tell from
+        return False
+    return bool(cell[1] + cell[2] < CHROMA_CELL_ENERGY * cell[0])
 
 
 def _across_px(s: Seen, clip: tr.Clip) -> float:

@@ -958,3 +958,16 @@ def test_a_two_pixel_speck_washed_out_for_a_few_frames_does_not_blink_but_one_go
     frames, fps = read_video(write_video(tmp_path / "e.mp4", erased, spec.fps))
     detail = jd.judge_consistency(jd.look(tr.prepare(frames, fps))).detail
     assert "gray" in detail and "blinks out" in detail
+
+
+def test_colour_at_half_resolution_is_told_from_the_frames(tmp_path):
+    from tenku.video import read_video, write_video
+    from tenku.world.render import render
+
+    scene = SceneSpec(objects=[ObjectSpec(shape="ball", color="red", size="medium", motion="rest", x=0.0)])
+    spec = RenderSpec(width=96, height=96, fps=8.0, seconds=1.0)
+    rendered = render(scene, spec, seed=0)
+    assert not jd.chroma_halved(rendered)  # the renderer's own frames: full colour resolution
+    frames, _ = read_video(write_video(tmp_path / "c.mp4", rendered, spec.fps))
+    assert jd.chroma_halved(frames)  # H.264, yuv420p
+    assert not jd.chroma_halved(np.full((3, 16, 16, 3), 128, np.uint8))  # flat: nothing to tell from
