@@ -11,7 +11,10 @@
 Rules for what the prompt leaves out: objects checks only what is named (a prompt without colours accepts any
 colour; objects of colours the prompt never names are ignored, but a named colour-and-shape must appear exactly as
 many times as prompted). Motion checks only objects with a motion or direction word and passes with "nothing to
-check" otherwise. Physics and consistency always apply, to every object found in the video.
+check" otherwise. Physics and consistency always apply, to every object found in the video. What the video cannot
+show is said, not judged: the shape of an object under `MIN_SHAPE_PX` across (`MIN_SHAPE_PX_HALVED` in video that
+stores colour at half resolution, as H.264 does), the colour of a speck washed out to gray there (when its tint
+leans towards the prompted colour), the size of one never seen whole.
 
 The video is read in world-ish units: the frame is `spec.VIEW_WIDTH` metres wide in its first frame and the ground
 line is found in the background (or assumed at `spec.GROUND_FRACTION`); the camera's pan and zoom, measured from
@@ -35,10 +38,10 @@ from tenku.world.spec import COLORS, GRAVITY, MAX_OBJECTS, SIZES, ObjectQuery, P
 # shape: objects narrower than this many input pixels are too small to tell. Measured on rendered clips (seed 7,
 # 200 scenes): objects 4-7 px across got 15% of shapes wrong (30% through H.264), objects 8 px and wider 1 in 105
 MIN_SHAPE_PX = 7.0
-# ... and in a video whose colour is stored at half resolution (`chroma_halved`: yuv420p, as H.264 and model outputs
-# mostly are), narrower than this: measured on seeds 0 and 5 (800 clips), shapes of 7-9 px objects read wrong in
-# 19 of 263 through H.264 (none of 333 in the raw renders), of 10-12 px 3 of 148, of 13 px and more 1 in 292
-MIN_SHAPE_PX_HALVED = 10.0
+# ... and in a video whose colour is stored at half resolution (`chroma_halved`: yuv420p, as H.264 stores it),
+# narrower than this: measured on seeds 0 and 5 (800 clips), shapes of 7-8 px objects read wrong in 14 of 143 through
+# H.264 (none of 129 in the raw renders), of 9 px 5 of 120, of 10-12 px 3 of 148, of 13 px and more 1 in 292
+MIN_SHAPE_PX_HALVED = 9.0
 # chroma at half resolution: the colour difference signals' energy within 2x2 pixel cells, over the luma's, is below
 # this (decoded H.264 0.000-0.002, raw renders 0.11 and up: seeds 0 and 1, 24 clips)
 CHROMA_CELL_ENERGY = 0.05
