@@ -49,6 +49,7 @@ CHROMA_CELL_ENERGY = 0.05
 # colour: yuv420p keeps one colour sample per 2x2 pixels, so a 4-px object's colour is averaged with its background's, and a red can on a teal wall
 # or a purple pyramid on a wooden floor comes out of H.264 gray (rendered clips, seed 1: four 4-5 px objects in 250)
 MIN_COLOR_PX = 7.0
+GRAY_LINE = 0.4  # in halved-chroma video, a thin band of rows more than this share gray is the horizon's mixed colour
 ACHROMATIC = ("gray",)  # what a washed-out colour reads as ...
 # ... and it may be a prompted colour when its tint (a*, b*) leans this far towards that colour's (seed 1's four lean
 # 2.2-6.7 CIELAB units; a gray ball on the night's blue-black ground leans -0.8 towards red)
@@ -307,6 +308,7 @@ def _seen(
         & (track.series("touch") == 0)
         & np.isfinite(track.series("fill"))
         & ~near_occluder
+        & ~track.series("washed").astype(bool)  # its colour washed out: its outline is a ring of mixed colour
     )
     typical = np.median(area[open_view]) if open_view.any() else np.median(area)
     # next to an occluder but as large as in the open (a ball beside a tree's trunk): nothing of it is hidden
@@ -316,6 +318,7 @@ def _seen(
         & np.isfinite(track.series("fill"))
         & (open_view.sum() >= 2)
         & (area > WHOLE_AREA * typical)
+        & ~track.series("washed").astype(bool)
     )
     clean = (open_view | whole) & (area > 0.7 * typical) & (area < 1.45 * typical)
     return Seen(
@@ -358,12 +361,34 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     camera where the background is too plain to show it."""
     f, h, w = clip.shape
     classes, occluder = tr.segment(clip)
+    halved = chroma_halved(clip.source)
+    if halved:
+        # where sky meets ground, video coding averages the two colours into a gray line across the frame: not an
+        # object, and an object standing on it would merge with it
+        # (rows largely gray but no thicker than 4 working rows, and the rows beside them)
+        gray = classes == tr.COLOR_NAMES.index(ACHROMATIC[0])
+        share = gray.mean(axis=2)  # (F, h)
+        fill = np.pad(share > GRAY_LINE / 2, ((0, 0), (2, 2)))
+        thick = fill[:, :-4] & fill[:, 1:-3] & fill[:, 2:-2] & fill[:, 3:-1] & fill[:, 4:]  # 5 rows: a gray object
+        line = (share > GRAY_LINE) & ~thick
+        near = np.zeros_like(line)
+        near[:, 1:] |= line[:, :-1]
+        near[:, :-1] |= line[:, 1:]
+        line |= near
+        classes = np.where(gray & line[:, :, None], -1, classes).astype(classes.dtype)
+    faint = tr.faint(clip)
+    if halved:  # nor is the line an object's faint self
+        faint = np.where((faint == tr.COLOR_NAMES.index(ACHROMATIC[0])) & line[:, :, None], -1, faint).astype(faint.dtype)
     reach = max(1, int(np.ceil(1.0 / clip.scale)))
     blobs = tr.find_blobs(clip, classes, reach=reach + 1)
     gap = max(1.0, 0.02 * w)
-    blobs = [tr.merge_fragments(fb, gap, occluder[k]) for k, fb in enumerate(blobs)]
+    # in halved-chroma video a small object's colour bleeds into a gray ring that breaks where the codec's 2x2
+    # colour cells fall: gray pieces within one such cell (2 input pixels) are one ring
+    gaps = {tr.COLOR_NAMES.index(ACHROMATIC[0]): max(gap, 2.0 / clip.scale)} if halved else None
+    blobs = [tr.merge_fragments(fb, gap, occluder[k], gaps) for k, fb in enumerate(blobs)]
     max_step = 10.0 * clip.px_per_metre / clip.fps  # 10 m/s: faster than anything the world throws
-    tracks = tr.link(blobs, w, max_step)
+    wash_px = MIN_COLOR_PX / clip.scale if halved else 0.0  # in working pixels
+    tracks = tr.link(blobs, w, max_step, wash_into=tr.COLOR_NAMES.index(ACHROMATIC[0]) if halved else None, wash_px=wash_px)
     min_frames = max(3, int(np.ceil(MIN_TRACK_SHARE * f)))
     kept = [t for t in tracks if len(t.blobs) >= min_frames and _object_like(t)]
     kept = [t for t in kept if not _fringe(t, kept)]
@@ -381,7 +406,6 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     # the widest view of the clip shows VIEW_WIDTH metres: frame 0 is zoomed in by the largest frame-t -> 0 scale
     ppm = clip.px_per_metre * float(cam.s.max())
     seen = [_seen(clip, cam, ppm, ground, classes, occluder, t) for t in kept]
-    halved = chroma_halved(clip.source)
     min_shape_px = MIN_SHAPE_PX_HALVED if halved else MIN_SHAPE_PX
     for s in seen:
         picks = np.flatnonzero(s.clean)
@@ -409,7 +433,7 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
             s.sizes = {_size_name(_size_from_area(s, clip, cam, ppm, shape)) for shape in AREA_FACTOR}
         s.motion = classify_motion(s)
     return Scene(
-        clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=tr.faint(clip), classes=classes,
+        clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=faint, classes=classes,
         fragments=fragments
     )
 

@@ -20,7 +20,7 @@ to the input). World-ish coordinates (metres, camera removed) are computed in `j
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -53,6 +53,8 @@ MOVE_GAIN = 1.25  # camera: a measured move must leave this many times less back
 STILL_BACKGROUND = 0.05  # camera: a textured background changing by less than this (mean |L|) stands still: frozen
 # clips measure 0-0.02 (through H.264), the slowest real pans over a plain wall 0.2
 ZOOM_MIN = 0.08  # a camera whose scale changes by more than this (log) over the clip zooms; else it may pan
+WASH_AREA = 3.0  # a ring of washed-out colour is at most this many times the area of the object it hugs
+WASH_COST = 0.5  # pairing cost added for a washed sighting: the object's own colour, where seen, comes first
 MIN_BLOB_PIXELS = 3  # smaller components are noise or anti-aliasing fringes
 
 
@@ -469,6 +471,7 @@ class Blob:
     touch: float = 0.0  # share of its pixels next to another object colour: ~1 for a fringe, >0 when overlapping
     px: float = 1.0  # input pixels per pixel of this blob (zoomed re-cuts from `silhouette` have px < 1)
     lab_std: float = 0.0
+    washed: bool = False  # a sighting of a small coloured object whose colour video coding averaged to gray (`link`)
     # zoomed re-cuts from `silhouette`: the object share of each input pixel of the crop they were cut from
     matte: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -658,16 +661,19 @@ def _bridged(m: Blob, b: Blob, occluder: np.ndarray | None) -> bool:
     return bool(occluder[r0 : r1 + 1, c0 : c1 + 1].mean() >= 0.6)
 
 
-def merge_fragments(blobs: list[Blob], gap: float, occluder: np.ndarray | None = None) -> list[Blob]:
-    """Merge same-colour blobs of one frame whose boxes come within `gap` px, or that an occluder separates
-    (`occluder`: the frame's (h, w) mask): an object cut in two by a tree trunk or a wall stays one blob. The
-    merged blob's silhouette features are unknown (`fill` = nan)."""
+def merge_fragments(
+    blobs: list[Blob], gap: float, occluder: np.ndarray | None = None, gaps: dict[int, float] | None = None
+) -> list[Blob]:
+    """Merge same-colour blobs of one frame whose boxes come within `gap` px (`gaps`: a wider one for some colours),
+    or that an occluder separates (`occluder`: the frame's (h, w) mask): an object cut in two by a tree trunk or a
+    wall stays one blob. The merged blob's silhouette features are unknown (`fill` = nan)."""
     blobs = sorted(blobs, key=lambda b: -b.area)
     out: list[Blob] = []
     for b in blobs:
+        g = (gaps or {}).get(b.color, gap)
         for i, m in enumerate(out):
             if m.color == b.color and (
-                (b.x0 <= m.x1 + gap and m.x0 <= b.x1 + gap and b.y0 <= m.y1 + gap and m.y0 <= b.y1 + gap)
+                (b.x0 <= m.x1 + g and m.x0 <= b.x1 + g and b.y0 <= m.y1 + g and m.y0 <= b.y1 + g)
                 or _bridged(m, b, occluder)
             ):
                 area = m.area + b.area
@@ -732,29 +738,44 @@ class Track:
         return last.cx + vx * k, last.cy + vy * k
 
 
-def link(blobs: list[list[Blob]], width: int, max_step: float) -> list[Track]:
+def link(
+    blobs: list[list[Blob]], width: int, max_step: float, wash_into: int | None = None, wash_px: float = 0.0
+) -> list[Track]:
     """Greedy tracker: per frame, pair blobs with tracks of the same colour by predicted distance, cheapest first.
 
     A track may skip frames (occlusion, a missed detection); the allowed distance grows with the gap by `max_step`
     pixels per frame (the fastest plausible object speed), plus the object's own size. Unpaired blobs start tracks.
+
+    With `wash_into` (a class, for video that keeps one colour sample per 2x2 pixels), a coloured object under
+    `wash_px` pixels across (square root of its area) bleeds its colour into the backdrop: a ring of class
+    `wash_into` hugs it, sometimes with no pixel of its own colour left inside. Such rings are no object: one
+    touching a small coloured blob is dropped, and a small coloured track may continue through one (marked
+    `washed`) where its own colour is missing.
     """
     tracks: list[Track] = []
     for frame, frame_blobs in enumerate(blobs):
+        if wash_into is not None:
+            frame_blobs = [b for b in frame_blobs if not (b.color == wash_into and _hugs_small(b, frame_blobs, wash_into, wash_px))]
         pairs = []
         for ti, t in enumerate(tracks):
             last = t.blobs[-1]
             gap = frame - last.frame
             px, py = t.predict(frame)
+            own = np.sqrt(np.median([b.area for b in t.blobs[-8:]]))
+            washable = wash_into is not None and t.color != wash_into and own < wash_px
             for bi, b in enumerate(frame_blobs):
-                if b.color != t.color:
+                washed = washable and b.color == wash_into and b.area <= WASH_AREA * own**2
+                if b.color != t.color and not washed:
                     continue
                 d_pred = np.hypot(b.cx - px, b.cy - py)
                 d_last = np.hypot(b.cx - last.cx, b.cy - last.cy)
                 d = min(d_pred, d_last)  # prediction overshoots at bounces
                 size = max(np.sqrt(last.area), np.sqrt(b.area), 2.0)
                 gate = 2.0 * size + max_step * min(gap, 4) + 0.02 * width * max(gap - 4, 0)
+                if washed:
+                    gate = 2.0 * size + max_step * min(gap, 2)  # a ring is taken only close by
                 if d <= gate:
-                    cost = d / size + abs(np.log(b.area / last.area)) + 0.3 * (gap - 1)
+                    cost = d / size + abs(np.log(b.area / last.area)) + 0.3 * (gap - 1) + (WASH_COST if washed else 0.0)
                     pairs.append((cost, ti, bi))
         pairs.sort()
         used_t: set[int] = set()
@@ -764,11 +785,25 @@ def link(blobs: list[list[Blob]], width: int, max_step: float) -> list[Track]:
                 continue
             used_t.add(ti)
             used_b.add(bi)
-            tracks[ti].blobs.append(frame_blobs[bi])
+            b = frame_blobs[bi]
+            if b.color != tracks[ti].color:
+                b = replace(b, color=tracks[ti].color, washed=True)
+            tracks[ti].blobs.append(b)
         for bi, b in enumerate(frame_blobs):
             if bi not in used_b:
                 tracks.append(Track(color=b.color, blobs=[b]))
     return tracks
+
+
+def _hugs_small(b: Blob, frame_blobs: list[Blob], wash_into: int, wash_px: float) -> bool:
+    """Whether blob `b` (of the class colours wash into) touches or overlaps a coloured blob under `wash_px` across
+    that is at least a third of its area: the ring its colour bled into."""
+    for o in frame_blobs:
+        if o.color == wash_into or np.sqrt(o.area) >= wash_px or b.area > WASH_AREA * o.area:
+            continue
+        if max(o.x0 - b.x1, b.x0 - o.x1, o.y0 - b.y1, b.y0 - o.y1) <= 2:
+            return True
+    return False
 
 
 # --- camera ----------------------------------------------------------------------------------------------------
