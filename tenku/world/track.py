@@ -750,7 +750,7 @@ def link(
     `wash_px` pixels across (square root of its area) bleeds its colour into the backdrop: a ring of class
     `wash_into` hugs it, sometimes with no pixel of its own colour left inside. Such rings are no object: one
     touching a small coloured blob is dropped, and a small coloured track may continue through one (marked
-    `washed`) where its own colour is missing.
+    `washed`) close by, at most two frames after its last sighting, where its own colour is missing.
     """
     tracks: list[Track] = []
     for frame, frame_blobs in enumerate(blobs):
@@ -764,7 +764,7 @@ def link(
             own = np.sqrt(np.median([b.area for b in t.blobs[-8:]]))
             washable = wash_into is not None and t.color != wash_into and own < wash_px
             for bi, b in enumerate(frame_blobs):
-                washed = washable and b.color == wash_into and b.area <= WASH_AREA * own**2
+                washed = washable and gap <= 2 and b.color == wash_into and b.area <= WASH_AREA * own**2
                 if b.color != t.color and not washed:
                     continue
                 d_pred = np.hypot(b.cx - px, b.cy - py)
@@ -772,8 +772,8 @@ def link(
                 d = min(d_pred, d_last)  # prediction overshoots at bounces
                 size = max(np.sqrt(last.area), np.sqrt(b.area), 2.0)
                 gate = 2.0 * size + max_step * min(gap, 4) + 0.02 * width * max(gap - 4, 0)
-                if washed:
-                    gate = 2.0 * size + max_step * min(gap, 2)  # a ring is taken only close by
+                if washed:  # a ring is taken only where the object was heading, a frame or two on
+                    d, gate = d_pred, 2.0 * size + 0.25 * max_step
                 if d <= gate:
                     cost = d / size + abs(np.log(b.area / last.area)) + 0.3 * (gap - 1) + (WASH_COST if washed else 0.0)
                     pairs.append((cost, ti, bi))
