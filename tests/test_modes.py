@@ -245,9 +245,13 @@ def test_context_noise_reaches_the_sampler_and_keeps_the_input_exact(modes_pipe,
     monkeypatch.setattr(modes_pipe.defaults, "context_noise", 0.3)
     noisy = modes_pipe.extend("a red square moves right", video=source, seconds=2, **STEPS)
     assert np.array_equal(noisy.frames[:17], source.frames)
-    torch.testing.assert_close(record[1]["out"][:, :, :3], record[1]["known"][:, :, :3])  # held latents as given
-    assert not torch.equal(record[0]["out"][:, :, 3:], record[1]["out"][:, :, 3:])  # the model saw other context
-    assert not np.array_equal(plain.frames[17:], noisy.frames[17:])
+    half = len(record) // 2  # each extension ran the same windows: plain's calls, then noisy's
+    assert half >= 1 and len(record) == 2 * half
+    plain_first, noisy_first = record[0], record[half]
+    torch.testing.assert_close(noisy_first["out"][:, :, :3], noisy_first["known"][:, :, :3])  # held latents as given
+    # the model saw other context in the same window (the debug model, trained two steps, barely responds to it:
+    # its new latents move by about 1e-6, too little to show in uint8 pixels)
+    assert not torch.equal(plain_first["out"][:, :, 3:], noisy_first["out"][:, :, 3:])
     monkeypatch.setattr(modes_pipe.defaults, "context_noise", 1.0)
     with pytest.raises(TenkuError, match="SampleConfig.context_noise must be at least 0 and below 1, got 1.0"):
         modes_pipe.extend("x", video=source, seconds=2, **STEPS)
