@@ -935,27 +935,36 @@ _SPECK = (
 )
 
 
+def _case_with_one_erased(scene_json: str, spec: RenderSpec, seed: int, drop: int, erase: slice):
+    """A validation clip rendered (uint8 frames) and the same with object `drop` erased over the frames `erase`."""
+    from tenku.world.render import render
+
+    rendered = render(SceneSpec.from_json(scene_json), spec, seed=seed)
+    without = SceneSpec.from_json(scene_json)
+    without.objects = [o for i, o in enumerate(without.objects) if i != drop]
+    erased = rendered.copy()
+    erased[erase] = render(without, spec, seed=seed)[erase]
+    return rendered, erased
+
+
+def _through_h264(path, frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+    from tenku.video import read_video, write_video
+
+    return read_video(write_video(path, frames, fps))
+
+
 def test_a_two_pixel_speck_washed_out_for_a_few_frames_does_not_blink_but_one_gone_for_a_second_does(tmp_path):
     # a rendered clip of the judge validation (seed 0, #201): through H.264 the small gray pyramid, 2 px across at
     # 64x64, is lost whole (no faint pixels either) for a frame here and there; the judge called it a blink
-    from tenku.video import read_video, write_video
-    from tenku.world.render import render
-
-    scene = SceneSpec.from_json(_SPECK)
     spec = RenderSpec(width=64, height=64, fps=12.0, seconds=4.0)
-    rendered = render(scene, spec, seed=201)
-    frames, fps = read_video(write_video(tmp_path / "c.mp4", rendered, spec.fps))
+    rendered, erased = _case_with_one_erased(_SPECK, spec, 201, drop=1, erase=slice(18, 30))
+    frames, fps = _through_h264(tmp_path / "c.mp4", rendered, spec.fps)
     seen = jd.look(tr.prepare(frames, fps))
     gray = next(s for s in seen.objects if s.color == "gray")
     assert (np.diff(gray.frame) > 1).any()  # the codec loses it now and then ...
     assert jd.judge_consistency(seen).passed  # ... which is no blink
     # the speck erased for a second in the middle (those frames rendered without it) is a blink
-    alone = SceneSpec.from_json(_SPECK)
-    alone.objects = alone.objects[:1]
-    without = render(alone, spec, seed=201)
-    erased = rendered.copy()
-    erased[18:30] = without[18:30]
-    frames, fps = read_video(write_video(tmp_path / "e.mp4", erased, spec.fps))
+    frames, fps = _through_h264(tmp_path / "e.mp4", erased, spec.fps)
     detail = jd.judge_consistency(jd.look(tr.prepare(frames, fps))).detail
     assert "gray" in detail and "blinks out" in detail
 
@@ -1018,19 +1027,11 @@ def test_a_gray_can_on_the_horizons_gray_line_is_followed_and_missed_once_erased
     # the judge validation's seed 0, #279: through H.264 at 64x64 the line where blue sky meets green grass averages
     # to gray and swallowed a small gray can rolling along it, and the 4-px orange ball's gray rings took the can's
     # place: the can read as blinking out, and once erased halfway it was not missed
-    from tenku.video import read_video, write_video
-    from tenku.world.render import render
-
-    scene = SceneSpec.from_json(_WASHED)
     spec = RenderSpec(width=64, height=64, fps=8.0, seconds=4.0)
-    rendered = render(scene, spec, seed=279)
-    frames, fps = read_video(write_video(tmp_path / "c.mp4", rendered, spec.fps))
+    rendered, erased = _case_with_one_erased(_WASHED, spec, 279, drop=0, erase=slice(16, None))
+    frames, fps = _through_h264(tmp_path / "c.mp4", rendered, spec.fps)
     report = jd.judge_video(frames, fps, "a small gray can rolls to the left and a small orange ball circles in the air on grass")
     assert report.passed, report.criteria
-    alone = SceneSpec.from_json(_WASHED)
-    alone.objects = alone.objects[1:]
-    erased = rendered.copy()
-    erased[16:] = render(alone, spec, seed=279)[16:]
-    frames, fps = read_video(write_video(tmp_path / "e.mp4", erased, spec.fps))
+    frames, fps = _through_h264(tmp_path / "e.mp4", erased, spec.fps)
     detail = jd.judge_consistency(jd.look(tr.prepare(frames, fps))).detail
     assert "gray" in detail, detail
