@@ -303,12 +303,13 @@ def _seen(
     area = track.series("area") * s**2 / ppm**2
     f, h, w = clip.shape
     near_occluder = np.array([_next_to_occluder(classes, occluder, b) for b in track.blobs])
+    washed = track.series("washed").astype(bool)  # its colour washed out: its outline is a ring of mixed colour
     open_view = (
         ~track.series("edge").astype(bool)
         & (track.series("touch") == 0)
         & np.isfinite(track.series("fill"))
         & ~near_occluder
-        & ~track.series("washed").astype(bool)  # its colour washed out: its outline is a ring of mixed colour
+        & ~washed
     )
     typical = np.median(area[open_view]) if open_view.any() else np.median(area)
     # next to an occluder but as large as in the open (a ball beside a tree's trunk): nothing of it is hidden
@@ -318,7 +319,7 @@ def _seen(
         & np.isfinite(track.series("fill"))
         & (open_view.sum() >= 2)
         & (area > WHOLE_AREA * typical)
-        & ~track.series("washed").astype(bool)
+        & ~washed
     )
     clean = (open_view | whole) & (area > 0.7 * typical) & (area < 1.45 * typical)
     return Seen(
@@ -362,23 +363,12 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     f, h, w = clip.shape
     classes, occluder = tr.segment(clip)
     halved = chroma_halved(clip.source)
-    if halved:
-        # where sky meets ground, video coding averages the two colours into a gray line across the frame: not an
-        # object, and an object standing on it would merge with it
-        # (rows largely gray but no thicker than 4 working rows, and the rows beside them)
-        gray = classes == tr.COLOR_NAMES.index(ACHROMATIC[0])
-        share = gray.mean(axis=2)  # (F, h)
-        fill = np.pad(share > GRAY_LINE / 2, ((0, 0), (2, 2)))
-        thick = fill[:, :-4] & fill[:, 1:-3] & fill[:, 2:-2] & fill[:, 3:-1] & fill[:, 4:]  # 5 rows: a gray object
-        line = (share > GRAY_LINE) & ~thick
-        near = np.zeros_like(line)
-        near[:, 1:] |= line[:, :-1]
-        near[:, :-1] |= line[:, 1:]
-        line |= near
-        classes = np.where(gray & line[:, :, None], -1, classes).astype(classes.dtype)
     faint = tr.faint(clip)
-    if halved:  # nor is the line an object's faint self
-        faint = np.where((faint == tr.COLOR_NAMES.index(ACHROMATIC[0])) & line[:, :, None], -1, faint).astype(faint.dtype)
+    if halved:  # the horizon's gray line is no object, nor an object's faint self
+        gray = tr.COLOR_NAMES.index(ACHROMATIC[0])
+        line = _gray_line(classes == gray)[:, :, None]
+        classes = np.where((classes == gray) & line, -1, classes).astype(classes.dtype)
+        faint = np.where((faint == gray) & line, -1, faint).astype(faint.dtype)
     reach = max(1, int(np.ceil(1.0 / clip.scale)))
     blobs = tr.find_blobs(clip, classes, reach=reach + 1)
     gap = max(1.0, 0.02 * w)
@@ -436,6 +426,21 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
         clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=faint, classes=classes,
         fragments=fragments
     )
+
+
+def _gray_line(gray: np.ndarray) -> np.ndarray:
+    """bool (F, h): the rows of the gray line that video with halved chroma draws where sky meets ground (the two
+    colours averaged), from `gray` (F, h, w), the gray pixels: rows more than `GRAY_LINE` gray in a band no thicker
+    than four rows (a gray object is thicker), and the rows beside them. Not an object, and an object standing on it
+    would merge with it."""
+    share = gray.mean(axis=2)  # (F, h)
+    fill = np.pad(share > GRAY_LINE / 2, ((0, 0), (2, 2)))
+    thick = fill[:, :-4] & fill[:, 1:-3] & fill[:, 2:-2] & fill[:, 3:-1] & fill[:, 4:]  # 5 rows: a gray object
+    line = (share > GRAY_LINE) & ~thick
+    out = line.copy()
+    out[:, 1:] |= line[:, :-1]
+    out[:, :-1] |= line[:, 1:]
+    return out
 
 
 def chroma_halved(frames: np.ndarray, samples: int = 8) -> bool:

@@ -761,10 +761,12 @@ def link(
             last = t.blobs[-1]
             gap = frame - last.frame
             px, py = t.predict(frame)
-            own = np.sqrt(np.median([b.area for b in t.blobs[-8:]]))
-            washable = wash_into is not None and t.color != wash_into and own < wash_px
+            washable = False
+            if wash_into is not None and t.color != wash_into and gap <= 2:
+                own = np.sqrt(np.median([b.area for b in t.blobs[-8:]]))
+                washable = own < wash_px
             for bi, b in enumerate(frame_blobs):
-                washed = washable and gap <= 2 and b.color == wash_into and b.area <= WASH_AREA * own**2
+                washed = washable and b.color == wash_into and b.area <= WASH_AREA * own**2
                 if b.color != t.color and not washed:
                     continue
                 d_pred = np.hypot(b.cx - px, b.cy - py)
