@@ -826,14 +826,7 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
     # sideways speed on screen over the arc's first samples (a collision later in the arc may turn it): the world's
     # scenes keep a bounce slower than a throw as the viewer sees it, also under a pan (a bounce heading the pan's
     # way gets the pan's speed on top)
-    # (or the fastest 0.25-0.4 s of its first flight over every sighting: one launched beside a wall is clean only
-    # after another object has slowed it, seed 0 clip 420; one slowed at launch by a circling cube, then carried on
-    # at 3 m/s, clip 441)
-    air = s.bottom > _contact(s)
-    start = int(np.argmax(air))
-    down = np.flatnonzero(~air[start:])
-    every = np.arange(start, start + (down[0] if down.size else len(air) - start)) if air.any() else np.arange(0)
-    vx = max(_launch_vx(s, first), _fastest_vx(s, every))
+    vx = _launch_vx(s, first)
     if motion == "bounce":
         # airborne again and again, each hop lower: a bounce, however fast it drifts sideways (a fast one may be
         # called a throw too); hops count bounces seen between other objects too
@@ -847,6 +840,15 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         more = ", then hidden behind an occluder" if hidden else ""
         return bool(ok), f"{len(hs)} arcs{more}, first at {vx:.2f} m/s sideways"
     if motion == "throw":
+        # fast enough: at launch, or anywhere in its first flight over every sighting (the fastest 0.25-0.4 s): one
+        # launched beside a wall is clean only after another object has slowed it (seed 0 clip 420), one slowed at
+        # launch by a circling cube carries on at 3 m/s (clip 441). (A bounce keeps the launch's speed alone: fast
+        # hops later in a bounce, after a push, are no throw, clips 69, 120, 172, 262, 392.)
+        air = s.bottom > _contact(s)
+        start = int(np.argmax(air))
+        down = np.flatnonzero(~air[start:])
+        every = np.arange(start, start + (down[0] if down.size else len(air) - start)) if air.any() else np.zeros(0, int)
+        vx = max(vx, _fastest_vx(s, every))
         # how high: the clean arc's bottom, or where it flew behind a wall, its top less its size: what hides an
         # object hides it from below (a wall, the ground's edge) or lowers its top (a tree's crown, the frame's edge),
         # so that is at most its bottom (seed 0 clip 290: thrown 1.3 m high behind a wall, only its top showing)
