@@ -50,6 +50,7 @@ CHROMA_CELL_ENERGY = 0.05
 # or a purple pyramid on a wooden floor comes out of H.264 gray (rendered clips, seed 1: four 4-5 px objects in 250)
 MIN_COLOR_PX = 7.0
 GRAY_LINE = 0.4  # in halved-chroma video, a thin band of rows more than this share gray is the horizon's mixed colour
+BLACK_LINE = 0.2  # ... and of black, where the night's dark sky meets its dark ground (seed 0 clip 171)
 ACHROMATIC = ("gray",)  # what a washed-out colour reads as ...
 # ... and it may be a prompted colour when its tint (a*, b*) leans this far towards that colour's (seed 1's four lean
 # 2.2-6.7 CIELAB units; a gray ball on the night's blue-black ground leans -0.8 towards red)
@@ -372,11 +373,12 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     classes, occluder = tr.segment(clip)
     halved = chroma_halved(clip.source)
     faint = tr.faint(clip)
-    if halved:  # the horizon's gray line is no object, nor an object's faint self
-        gray = tr.COLOR_NAMES.index(ACHROMATIC[0])
-        line = _gray_line(classes == gray)[:, :, None]
-        classes = np.where((classes == gray) & line, -1, classes).astype(classes.dtype)
-        faint = np.where((faint == gray) & line, -1, faint).astype(faint.dtype)
+    if halved:  # the horizon's gray line (black at night) is no object, nor an object's faint self
+        for name, share in ((ACHROMATIC[0], GRAY_LINE), ("black", BLACK_LINE)):
+            c = tr.COLOR_NAMES.index(name)
+            line = _gray_line(classes == c, share)[:, :, None]
+            classes = np.where((classes == c) & line, -1, classes).astype(classes.dtype)
+            faint = np.where((faint == c) & line, -1, faint).astype(faint.dtype)
     reach = max(1, int(np.ceil(1.0 / clip.scale)))
     blobs = tr.find_blobs(clip, classes, reach=reach + 1)
     gap = max(1.0, 0.02 * w)
@@ -441,15 +443,15 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     )
 
 
-def _gray_line(gray: np.ndarray) -> np.ndarray:
+def _gray_line(gray: np.ndarray, line_share: float = GRAY_LINE) -> np.ndarray:
     """bool (F, h): the rows of the gray line that video with halved chroma draws where sky meets ground (the two
-    colours averaged), from `gray` (F, h, w), the gray pixels: rows more than `GRAY_LINE` gray in a band no thicker
+    colours averaged), from `gray` (F, h, w), the gray pixels: rows more than `line_share` gray in a band no thicker
     than four rows (a gray object is thicker), and the rows beside them. Not an object, and an object standing on it
-    would merge with it."""
+    would merge with it. (At night the two dark colours average to black: the same test on the black pixels.)"""
     share = gray.mean(axis=2)  # (F, h)
-    fill = np.pad(share > GRAY_LINE / 2, ((0, 0), (2, 2)))
+    fill = np.pad(share > line_share / 2, ((0, 0), (2, 2)))
     thick = fill[:, :-4] & fill[:, 1:-3] & fill[:, 2:-2] & fill[:, 3:-1] & fill[:, 4:]  # 5 rows: a gray object
-    line = (share > GRAY_LINE) & ~thick
+    line = (share > line_share) & ~thick
     out = line.copy()
     out[:, 1:] |= line[:, :-1]
     out[:, :-1] |= line[:, 1:]
