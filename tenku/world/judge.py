@@ -50,7 +50,6 @@ CHROMA_CELL_ENERGY = 0.05
 # or a purple pyramid on a wooden floor comes out of H.264 gray (rendered clips, seed 1: four 4-5 px objects in 250)
 MIN_COLOR_PX = 7.0
 GRAY_LINE = 0.4  # in halved-chroma video, a thin band of rows more than this share gray is the horizon's mixed colour
-BLACK_LINE = 0.2  # ... and of black, where the night's dark sky meets its dark ground (seed 0 clip 171)
 ACHROMATIC = ("gray",)  # what a washed-out colour reads as ...
 # ... and it may be a prompted colour when its tint (a*, b*) leans this far towards that colour's (seed 1's four lean
 # 2.2-6.7 CIELAB units; a gray ball on the night's blue-black ground leans -0.8 towards red)
@@ -118,6 +117,7 @@ STEADY_FIT = 0.02  # ... this (m rms; a roll is tracked to 0.3-0.9 cm, a turn at
 STEADY_GAIN = 0.4  # ... faster by more than this (m/s): a fast roll played backwards gains back what friction took
 SLIDE_FIT = 0.08  # ... when a parabola fits its path to this (m rms): smoothly, with no push
 SINK_M = 0.15  # a bottom this far below the ground (plus 20% of the height) has sunk into it
+SIZE_SLACK = 0.06  # objects: a size read this close (as a share) to the line between two sizes may be either
 AREA_JUMP = 0.45  # consistency: a frame-to-frame change of log-area beyond this (plus pixel slack) is a flicker
 NOISE_MAX = 12.0  # consistency: robust frame-to-frame background noise (CIELAB L) above this is drowned in noise
 PIECE_FRAMES = 2  # objects: same-colour tracks alive together this many frames at most are pieces of one object
@@ -207,7 +207,7 @@ class Seen:
     motion: str | None = None  # best guess, for the report
     silhouettes: list = field(default_factory=list)  # zoomed re-cuts of some clean sightings (`track.silhouette`)
     unsure: dict = field(default_factory=dict)  # attribute -> why the video cannot tell it (never judged against)
-    sizes: set = field(default_factory=set)  # with its shape unsure: every size its area allows under some shape
+    sizes: set = field(default_factory=set)  # other sizes it may be: its area's near a size line, or its shape unsure
 
     def summary(self) -> dict:
         return {
@@ -373,12 +373,11 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     classes, occluder = tr.segment(clip)
     halved = chroma_halved(clip.source)
     faint = tr.faint(clip)
-    if halved:  # the horizon's gray line (black at night) is no object, nor an object's faint self
-        for name, share in ((ACHROMATIC[0], GRAY_LINE), ("black", BLACK_LINE)):
-            c = tr.COLOR_NAMES.index(name)
-            line = _gray_line(classes == c, share)[:, :, None]
-            classes = np.where((classes == c) & line, -1, classes).astype(classes.dtype)
-            faint = np.where((faint == c) & line, -1, faint).astype(faint.dtype)
+    if halved:  # the horizon's gray line is no object, nor an object's faint self
+        gray = tr.COLOR_NAMES.index(ACHROMATIC[0])
+        line = _gray_line(classes == gray)[:, :, None]
+        classes = np.where((classes == gray) & line, -1, classes).astype(classes.dtype)
+        faint = np.where((faint == gray) & line, -1, faint).astype(faint.dtype)
     reach = max(1, int(np.ceil(1.0 / clip.scale)))
     blobs = tr.find_blobs(clip, classes, reach=reach + 1)
     gap = max(1.0, 0.02 * w)
@@ -432,10 +431,13 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
             float(np.median(s.height[s.clean])) if s.clean.any() else float(np.median(s.height))
         )
         s.size = _size_name(s.size_m)
+        # within `SIZE_SLACK` of the line between two sizes, either may be it (seed 0 clip 299: a medium pyramid's
+        # halo of H.264 mixed pixels reads 0.98 m, where medium meets large)
+        s.sizes = {_size_name(s.size_m * f) for f in (1 - SIZE_SLACK, 1 + SIZE_SLACK)} - {s.size}
         if "shape" in s.unsure and s.silhouettes:
             # the area gives the size only through the shape: any shape the outline may be gives a size it may have
             # (a pyramid fills half of what a cube does: a medium pyramid read as a cube is a small cube)
-            s.sizes = {_size_name(_size_from_area(s, clip, cam, ppm, shape)) for shape in AREA_FACTOR}
+            s.sizes |= {_size_name(_size_from_area(s, clip, cam, ppm, shape)) for shape in AREA_FACTOR}
         s.motion = classify_motion(s)
     return Scene(
         clip=clip, objects=seen, camera=cam, ground=ground, occluder=occluder, faint=faint, classes=classes,
@@ -443,15 +445,15 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     )
 
 
-def _gray_line(gray: np.ndarray, line_share: float = GRAY_LINE) -> np.ndarray:
+def _gray_line(gray: np.ndarray) -> np.ndarray:
     """bool (F, h): the rows of the gray line that video with halved chroma draws where sky meets ground (the two
-    colours averaged), from `gray` (F, h, w), the gray pixels: rows more than `line_share` gray in a band no thicker
+    colours averaged), from `gray` (F, h, w), the gray pixels: rows more than `GRAY_LINE` gray in a band no thicker
     than four rows (a gray object is thicker), and the rows beside them. Not an object, and an object standing on it
-    would merge with it. (At night the two dark colours average to black: the same test on the black pixels.)"""
+    would merge with it."""
     share = gray.mean(axis=2)  # (F, h)
-    fill = np.pad(share > line_share / 2, ((0, 0), (2, 2)))
+    fill = np.pad(share > GRAY_LINE / 2, ((0, 0), (2, 2)))
     thick = fill[:, :-4] & fill[:, 1:-3] & fill[:, 2:-2] & fill[:, 3:-1] & fill[:, 4:]  # 5 rows: a gray object
-    line = (share > line_share) & ~thick
+    line = (share > GRAY_LINE) & ~thick
     out = line.copy()
     out[:, 1:] |= line[:, :-1]
     out[:, :-1] |= line[:, 1:]
@@ -853,7 +855,8 @@ def motion_matches(s: Seen, motion: str) -> tuple[bool, str]:
         air = s.bottom > _contact(s)
         start = int(np.argmax(air))
         down = np.flatnonzero(~air[start:])
-        every = np.arange(start, start + (down[0] if down.size else len(air) - start)) if air.any() else np.zeros(0, int)
+        end = start + (down[0] if down.size else len(air) - start)
+        every = np.arange(start, end) if air.any() else np.zeros(0, int)
         vx = max(vx, _fastest_vx(s, every))
         # how high: the clean arc's bottom, or where it flew behind a wall, its top less its size: what hides an
         # object hides it from below (a wall, the ground's edge) or lowers its top (a tree's crown, the frame's edge),
@@ -1323,7 +1326,7 @@ def _speeds_up(s: Seen, objects: list[Seen] | None = None) -> tuple[float, float
                 continue  # a push may hide in a longer gap
             ends = s.frame[run[[a, a + 1, b - 1, b]]]
             if ends[1] - ends[0] > 1 or ends[3] - ends[2] > 1:
-                continue  # a turn at a wall may hide in a gap at either end (seed 0 clip 369: out at 2.6 s, back at 2.8)
+                continue  # a turn at a wall may hide in a gap at either end (seed 0 clip 369: gone 2.6-2.8 s)
             c = np.polyfit(tw, xw, 2)
             rms = float(np.sqrt(np.mean((np.polyval(c, tw) - xw) ** 2)))
             if rms > SLIDE_FIT:

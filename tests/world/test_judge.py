@@ -228,6 +228,9 @@ def _seen(t, x, bottom, shape="ball", size_m=0.8, fills=None, tapers=None) -> jd
     return s
 
 
+_CAM = tr.Camera.static(100, 32, 32)  # a still camera, for scenes built by hand
+
+
 def _clip(fps: float):
     """What the physics and consistency rules read of a clip: its rate and scale (a 64-px-wide input, worked at 2x)."""
     from types import SimpleNamespace
@@ -399,7 +402,7 @@ def test_a_one_frame_misread_on_the_ground_mid_flight_does_not_split_a_hop():
     s = _seen(t, np.zeros_like(t), bad)
     assert jd._dips(s, np.arange(30))[3] and jd._dips(s, np.arange(30)).sum() == 1
     assert len(jd.hops(s, every=True)) == len(jd.hops(_seen(t, np.zeros_like(t), bottom), every=True))
-    scene = jd.Scene(clip=_clip(fps=12.0), objects=[s], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=None, faint=None,
+    scene = jd.Scene(clip=_clip(fps=12.0), objects=[s], camera=_CAM, ground=0.0, occluder=None, faint=None,
                      classes=None, fragments=0)
     report = jd.judge_physics(PromptQuery(objects=[q(motion="bounce").objects[0]]), scene, [(1.0, s, [])])
     assert report.passed, report.detail
@@ -517,7 +520,7 @@ def test_faint_specks_are_no_washed_out_object_but_a_faint_patch_is():
     faint = np.full((1, 30, 30), -1, np.int8)
     faint[0, [3, 12, 25], [4, 20, 9]] = 2  # three stars
     scene = jd.Scene(
-        clip=_clip(fps=10.0), objects=[], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=None, faint=faint, classes=None, fragments=0
+        clip=_clip(fps=10.0), objects=[], camera=_CAM, ground=0.0, occluder=None, faint=faint, classes=None, fragments=0
     )
     assert jd._faint_at(scene, 2, 15.0, 15.0, 15.0, 15.0, 0) is None
     faint[0, 14:17, 10:13] = 2  # a 3x3 patch
@@ -581,7 +584,7 @@ def test_a_hop_that_ends_on_top_of_a_hidden_object_is_no_slow_free_fall():
     bottom = np.round(np.where(t < 1.5, arc, 0.0) * 16) / 16  # one working pixel is 1/16 m
     s = _seen(t, np.zeros(48), bottom, size_m=1.2)
     scene = jd.Scene(
-        clip=_clip(fps=12.0), objects=[s], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=None, faint=None,
+        clip=_clip(fps=12.0), objects=[s], camera=_CAM, ground=0.0, occluder=None, faint=None,
         classes=None, fragments=0,
     )
     report = jd.judge_physics(PromptQuery(objects=[]), scene, [])
@@ -618,7 +621,7 @@ def test_an_object_that_fades_and_then_goes_behind_another_is_hidden_not_gone():
     faint[3, 2:7, 2:7] = 0  # frame 3: only faintly there
     classes = np.full((6, 20, 20), -1, np.int8)
     scene = jd.Scene(
-        clip=_clip(fps=10.0), objects=[s], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=np.zeros((6, 20, 20), bool), faint=faint,
+        clip=_clip(fps=10.0), objects=[s], camera=_CAM, ground=0.0, occluder=np.zeros((6, 20, 20), bool), faint=faint,
         classes=classes, fragments=0,
     )
     assert jd._faint_follow(scene, s, 2, 1) == (3, False)  # then gone in the open
@@ -694,7 +697,7 @@ def test_an_object_that_slips_behind_another_for_a_few_frames_does_not_blink_out
     faint[1, 6:14, 13:15] = faint[3, 6:14, 28:30] = gray  # the slivers: 16 faint pixels, 2 px wide
     s = _seen(np.arange(2) / 10, np.zeros(2), np.zeros(2))
     s.track = tr.Track(color=gray, blobs=[a, b])
-    scene = jd.Scene(clip=_clip(fps=10.0), objects=[s], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=np.zeros((f, h, w), bool), faint=faint,
+    scene = jd.Scene(clip=_clip(fps=10.0), objects=[s], camera=_CAM, ground=0.0, occluder=np.zeros((f, h, w), bool), faint=faint,
                      classes=classes, fragments=0)
     assert jd._accounted_between(scene, s, 0)
     classes[:, 6:14, 18:28] = -1  # no pink object: the gray one blinks out in the open
@@ -714,7 +717,7 @@ def test_an_object_that_vanishes_beside_an_occluder_went_behind_it_only_if_the_o
     s.near_occluder = np.array([False, False, True])
 
     def scene(occluder: np.ndarray) -> jd.Scene:
-        return jd.Scene(clip=_clip(fps=10.0), objects=[s], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=occluder, faint=np.full((f, h, w), -1, np.int8),
+        return jd.Scene(clip=_clip(fps=10.0), objects=[s], camera=_CAM, ground=0.0, occluder=occluder, faint=np.full((f, h, w), -1, np.int8),
                         classes=np.full((f, h, w), -1, np.int8), fragments=0)
 
     trunk = np.zeros((f, h, w), bool)
@@ -764,7 +767,7 @@ def test_a_bounce_played_backwards_gains_height_even_where_its_bottom_was_hidden
     s.clean = ~hidden
 
     def physics(seen):
-        scene = jd.Scene(clip=_clip(fps=10.0), objects=[seen], camera=tr.Camera.static(100, 32, 32), ground=0.0, occluder=None,
+        scene = jd.Scene(clip=_clip(fps=10.0), objects=[seen], camera=_CAM, ground=0.0, occluder=None,
                          faint=None, classes=None, fragments=0)
         return jd.judge_physics(PromptQuery(objects=[q(motion="bounce").objects[0]]), scene, [(1.0, seen, [])])
 
@@ -806,7 +809,7 @@ def _gap_scene(cover_first: float) -> tuple[jd.Scene, jd.Seen]:
     track = tr.Track(color=0, blobs=[tr.Blob(frame=k, **blob) for k in (0, 5)])
     s = _seen(np.array([0.0, 0.5]), np.zeros(2), np.zeros(2))
     s.track, s.frame = track, np.array([0, 5])
-    scene = jd.Scene(clip=_clip(fps=10.0), objects=[s], camera=tr.Camera.static(100, 32, 32), ground=0.0,
+    scene = jd.Scene(clip=_clip(fps=10.0), objects=[s], camera=_CAM, ground=0.0,
                      occluder=np.zeros((f, h, w), bool), faint=classes.copy(), classes=classes, fragments=0)
     return scene, s
 
