@@ -873,12 +873,15 @@ def _launch_vx(s: Seen, arc: np.ndarray) -> float:
     """Sideways speed on screen (m/s) over an arc's first 0.4 s, up to where it first turns back (a collision in
     the air: seed 0 clip 257, a can thrown at 1.9 m/s that hit another 0.25 s into its clean arc)."""
     head = arc[: max(2, int(round(0.4 / _dt(s))))]
+    if head.size < 2:
+        return 0.0
     sx = s.x[head] - s.cam_x[head]
     steps = np.diff(sx)
-    turn = np.flatnonzero(steps * np.sign(sx[-1] - sx[0] if steps.size and steps[0] == 0 else steps[0]) < -0.05)
+    sense = np.sign(steps[np.flatnonzero(steps)[0]]) if steps.any() else 0.0  # the way its first move went
+    turn = np.flatnonzero(steps * sense < -0.05)
     if turn.size and turn[0] >= 1:
         head, sx = head[: turn[0] + 1], sx[: turn[0] + 1]
-    return float(abs(np.polyfit(s.t[head], sx, 1)[0])) if head.size >= 2 else 0.0
+    return float(abs(np.polyfit(s.t[head], sx, 1)[0]))
 
 
 def _fastest_vx(s: Seen, arc: np.ndarray) -> float:

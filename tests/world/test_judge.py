@@ -1038,3 +1038,14 @@ def test_a_gray_can_on_the_horizons_gray_line_is_followed_and_missed_once_erased
     frames, fps = _through_h264(tmp_path / "e.mp4", erased, spec.fps)
     detail = jd.judge_consistency(jd.look(tr.prepare(frames, fps))).detail
     assert "gray" in detail, detail
+
+
+def test_a_throw_knocked_back_in_the_air_keeps_its_launch_speed():
+    """Seed 0 clip 257: a can thrown at 1.9 m/s hit another 0.25 s into its clean arc and came back; the sideways
+    speed is read up to the turn. A one-sighting arc has none."""
+    t = np.arange(12) / 12
+    x = np.where(t < 0.25, 1.9 * t, 1.9 * 0.25 - 1.0 * (t - 0.25))
+    s = _seen(t, x, 1.0 + 3.0 * t - 4.905 * t**2)
+    arc = np.arange(6)  # the first 0.42 s: out at 1.9 m/s, back at 1.0 m/s after 0.25 s
+    assert jd._launch_vx(s, arc) == pytest.approx(1.9, abs=0.05)
+    assert jd._launch_vx(s, arc[:1]) == 0.0
