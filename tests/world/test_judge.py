@@ -1087,12 +1087,16 @@ def test_a_sliver_peeping_over_another_object_went_behind_it():
 def test_one_frame_without_a_faint_object_between_two_with_it_is_no_end_and_no_blink():
     # seed 0 clips 381 and 281: a small object washed out by video coding shows faintly in four frames of five
     scene, classes, faint, _ = _faint_scene(7)
-    s = _still_track([0, 6])
-    faint[[1, 2, 4, 5], 6:13, 4:11] = 0  # frame 3 shows nothing where it is
-    classes[[0, 6], 6:13, 4:11] = 0
-    assert jd._accounted_between(scene, s, 0)
+    speck = _still_track([0, 6], x0=6, y0=8, side=3)  # a 3x3 speck (2 input px^2)
+    faint[[1, 2, 4, 5], 8:11, 6:9] = 0  # frame 3 shows nothing where it is
+    assert jd._accounted_between(scene, speck, 0)
     faint[4] = -1  # two frames without it: it blinked out
-    assert not jd._accounted_between(scene, s, 0)
+    assert not jd._accounted_between(scene, speck, 0)
+    faint[[1, 2, 4, 5], 6:13, 4:11] = 0
+    faint[3] = -1
+    big = _still_track([0, 6])  # a 7x7 object (12 input px^2) is no speck: one frame without it is a blink
+    assert not jd._accounted_between(scene, big, 0)
+    faint[4] = -1
     first = _still_track([0])
     assert jd._faint_follow(scene, first, 0, 1)[0] == 2  # followed to frame 2 only: 3 and 4 are empty
     faint[4, 6:13, 4:11] = 0
@@ -1101,9 +1105,7 @@ def test_one_frame_without_a_faint_object_between_two_with_it_is_no_end_and_no_b
     faint[3, 6:13, 4:8] = 2  # ... but another object's mixed edge over half its box: it was under it
     assert jd._faint_follow(scene, first, 0, 1)[0] == 5  # over the one frame to the last faint one
     faint[3] = -1
-    speck = _still_track([0], side=3)  # a 3x3 speck (2 input px^2) washes out now and then on its own
-    faint[[1, 2, 4, 5], 8:11, 6:9] = 0
-    assert jd._faint_follow(scene, speck, 0, 1)[0] == 5
+    assert jd._faint_follow(scene, _still_track([0], x0=6, y0=8, side=3), 0, 1)[0] == 5  # a speck: on its own
 
 
 def test_an_object_coming_out_beside_a_trunk_of_a_small_upscaled_clip_came_from_behind_it():
