@@ -1475,7 +1475,7 @@ def judge_consistency(scene: Scene) -> Criterion:
             notes.append(f"{name} {end} out of nowhere at {s.t[k]:.1f} s")
             penalties.append(0.5)
         # a gap inside the track: fine behind something, not in the open, and for a speck (`TINY_PX2`) if short
-        tiny = float(np.median(s.track.series("area"))) * scene.clip.scale**2 < TINY_PX2
+        tiny = _speck(scene, s)
         for k in np.flatnonzero(np.diff(s.frame) > 1):
             if tiny and (s.frame[k + 1] - s.frame[k] - 1) * dt <= TINY_GAP_S + 1e-9:
                 continue
@@ -1576,6 +1576,11 @@ def _faint_box(b: tr.Blob, speed: float = 0.0) -> tuple[float, float]:
     return b.width / 2 + pad, b.height / 2 + pad
 
 
+def _speck(scene: Scene, s: Seen) -> bool:
+    """Whether the object is a speck: under `TINY_PX2` input pixels, which video coding washes out now and then."""
+    return float(np.median(s.track.series("area"))) * scene.clip.scale**2 < TINY_PX2
+
+
 def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> tuple[int, bool]:
     """From sighting k, follow the object's faint pixels frame by frame (step +1: forwards, -1: backwards) at its
     last velocity: the last frame where it still shows, and whether it was followed for at least one frame and then
@@ -1591,7 +1596,7 @@ def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> tuple[int, bool]:
     hw, hh = _faint_box(b, np.hypot(vx, vy))
     g, cx, cy = b.frame, b.cx, b.cy
     f = scene.faint.shape[0]
-    tiny = float(np.median(s.track.series("area"))) * scene.clip.scale**2 < TINY_PX2
+    tiny = _speck(scene, s)
     while 0 <= g + step < f:
         found = _faint_at(scene, s.track.color, cx + vx * step, cy + vy * step, hw, hh, g + step, b.area)
         hop = 1
@@ -1702,7 +1707,7 @@ def _accounted_between(scene: Scene, s: Seen, k: int) -> bool:
     # and for a speck (`TINY_PX2`), one frame without it between two where it shows faintly is no blink (as in
     # `_faint_follow`: seed 0 clip 281, a 4 px can spinning on khaki shows faintly in four frames of five); a bigger
     # object's faint slivers either side of an empty frame are its edges, and its bulk blinked out
-    tiny = float(np.median(s.track.series("area"))) * scene.clip.scale**2 < TINY_PX2
+    tiny = _speck(scene, s)
     for j in range(1, n_g - 1 if tiny else 1):
         if not ok[j] and shares[j - 1] == 1.0 and shares[j + 1] == 1.0:
             ok[j] = True
