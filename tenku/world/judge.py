@@ -1637,13 +1637,18 @@ def _faint_follow(scene: Scene, s: Seen, k: int, step: int) -> tuple[int, bool]:
     return g, hidden >= COVER
 
 
-def _other_share(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: float, frame: int) -> float:
-    """Share of the box cx +- hw, cy +- hh of `frame` holding occluder pixels or other colours' pixels, faint ones
-    included (the mixed edge of an object passing over another)."""
+def _box_at(scene: Scene, cx: float, cy: float, hw: float, hh: float, frame: int) -> tuple:
+    """The index of the box cx +- hw, cy +- hh of `frame`, clipped to the frame."""
     _, h, w = scene.classes.shape
     x0, x1 = int(np.clip(round(cx - hw), 0, w - 1)), int(np.clip(round(cx + hw), 0, w - 1))
     y0, y1 = int(np.clip(round(cy - hh), 0, h - 1)), int(np.clip(round(cy + hh), 0, h - 1))
-    box = np.s_[frame, y0 : y1 + 1, x0 : x1 + 1]
+    return np.s_[frame, y0 : y1 + 1, x0 : x1 + 1]
+
+
+def _other_share(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: float, frame: int) -> float:
+    """Share of the box cx +- hw, cy +- hh of `frame` holding occluder pixels or other colours' pixels, faint ones
+    included (the mixed edge of an object passing over another)."""
+    box = _box_at(scene, cx, cy, hw, hh, frame)
     cls, faint = scene.classes[box], scene.faint[box]
     return float((scene.occluder[box] | ((cls >= 0) & (cls != color)) | ((faint >= 0) & (faint != color))).mean())
 
@@ -1653,13 +1658,11 @@ def _cover_share(
 ) -> float:
     """Share of the box cx +- hw, cy +- hh of `frame` filled by occluder pixels or other objects' colours (with
     `own_faint`, or faint pixels of `color`)."""
-    _, h, w = scene.classes.shape
-    x0, x1 = int(np.clip(round(cx - hw), 0, w - 1)), int(np.clip(round(cx + hw), 0, w - 1))
-    y0, y1 = int(np.clip(round(cy - hh), 0, h - 1)), int(np.clip(round(cy + hh), 0, h - 1))
-    cls = scene.classes[frame, y0 : y1 + 1, x0 : x1 + 1]
-    filled = scene.occluder[frame, y0 : y1 + 1, x0 : x1 + 1] | ((cls >= 0) & (cls != color))
+    box = _box_at(scene, cx, cy, hw, hh, frame)
+    cls = scene.classes[box]
+    filled = scene.occluder[box] | ((cls >= 0) & (cls != color))
     if own_faint:
-        filled |= scene.faint[frame, y0 : y1 + 1, x0 : x1 + 1] == color
+        filled |= scene.faint[box] == color
     return float(filled.mean())
 
 
