@@ -94,6 +94,8 @@ TURN_RANGE = 0.22  # ... or whose fill over its clean sightings (12 or more) spa
 TURN_ODD = 3  # ... with this many sightings off the median fill by 0.15: a turn the frame rate aliases (a cube turning
 # 30 degrees a frame at 8 fps is square-on one frame in three, which the 8 zoomed mattes may all miss)
 TURN_MIN_PX = 9.0  # ... for outlines at least this many input pixels across: smaller ones are too small to tell a turn
+RIM_SOLID_PX = 4.0  # a rim (`_fringe`) is thinner than this many input pixels ...
+RIM_SOLID_FILL = 0.6  # ... or fills less than this share of its box
 THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
 HELD_S = 0.25  # a bottom that holds its height (to the pixel) this long is not in free flight
 G_RANGE = (0.35, 2.5)  # free-flight acceleration, as a multiple of g, that passes
@@ -253,12 +255,18 @@ def _ground_row(clip: tr.Clip, classes: np.ndarray, cam: tr.Camera | None = None
     return float(best)
 
 
-def _fringe(t: tr.Track, tracks: list[tr.Track]) -> bool:
+def _fringe(t: tr.Track, tracks: list[tr.Track], scale: float = 1.0) -> bool:
     """A track that always touches another colour and is much smaller than a track it lives beside is that
     object's anti-aliased rim (a green ball against a maroon sky leaves a dark ring), not an object. Beside: its box
     meets the other's in nearly every frame, not only in the same frames (seed 0 clip 391: a yellow can under its
-    dark lid, across the frame from a large purple cube, was taken for the cube's rim)."""
+    dark lid, across the frame from a large purple cube, was taken for the cube's rim). A rim is thin or hollow: a
+    solid patch `RIM_SOLID_PX` input pixels (`scale` per working pixel) or more each way is an object (seed 6 clip
+    241: a purple ball beside a red cube in flight with it; on seed 0's 500 clips every rim dropped was 2 px thin or
+    filled under half of its box)."""
     if np.mean(t.series("touch") > 0) < 0.9:
+        return False
+    across = min(float(np.median(t.series("width"))), float(np.median(t.series("height")))) * scale
+    if across >= RIM_SOLID_PX and float(np.median(t.series("fill"))) >= RIM_SOLID_FILL:
         return False
     mine = {b.frame: b for b in t.blobs}
 
@@ -408,7 +416,7 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     tracks = tr.link(blobs, w, max_step, wash_into=tr.COLOR_NAMES.index(ACHROMATIC[0]) if halved else None, wash_px=wash_px)
     min_frames = max(3, int(np.ceil(MIN_TRACK_SHARE * f)))
     kept = [t for t in tracks if len(t.blobs) >= min_frames and _object_like(t)]
-    kept = [t for t in kept if not _fringe(t, kept)]
+    kept = [t for t in kept if not _fringe(t, kept, clip.scale)]
     fragments = sum(1 for t in tracks if len(t.blobs) < min_frames and t.size >= 2.5)
     cam = tr.estimate_camera(clip, classes)
     if not cam.measured and camera_hint not in (None, "static"):
@@ -758,7 +766,11 @@ def _rotates(s: Seen) -> bool | None:
         # spaced picks that a spin's period may alias (seed 0 clip 399: every fourth frame at 8 fps, a turn in four)
         tapers = np.array([b.taper for b, c in zip(s.track.blobs, s.clean) if c])
         apex = s.shape == "pyramid" and tapers.size >= 8 and _spread(np.log(tapers)) > 2 * TURN_TAPER
-        return bool(fills or _spread(taper) > TURN_TAPER or apex or _fill_swings(s))
+        # where those sightings are enough to tell, a pyramid's mattes must swing as far as its sightings must: a
+        # 10-px resting pyramid's mattes spread by up to 0.59 through H.264 (seed 6 clips 69, 167), spinning ones
+        # by 0.61 and up, and those whose mattes spread less than 0.9 turn in their sightings (seeds 0 and 6)
+        matte_turn = 2 * TURN_TAPER if s.shape == "pyramid" and tapers.size >= 8 else TURN_TAPER
+        return bool(fills or _spread(taper) > matte_turn or apex or _fill_swings(s))
     fill = np.array([b.fill for b, c in zip(s.track.blobs, s.clean) if c])
     return bool(fill.size >= 4 and np.ptp(np.percentile(fill, [10, 90])) > 0.1)
 
