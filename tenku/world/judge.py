@@ -1483,6 +1483,9 @@ def judge_consistency(scene: Scene) -> Criterion:
                 if end == "vanishes" and s.near_occluder[k] and _should_be_back(s, f * dt):
                     notes.append(f"{name} goes behind an occluder at {s.t[k]:.1f} s and never comes back")
                     penalties.append(0.5)
+                elif end == "vanishes" and _behind_object_for_good(scene, s, k):
+                    notes.append(f"{name} goes behind another object at {s.t[k]:.1f} s and never comes back")
+                    penalties.append(0.5)
                 continue
             notes.append(f"{name} {end} out of nowhere at {s.t[k]:.1f} s")
             penalties.append(0.5)
@@ -1806,6 +1809,20 @@ def _covered(scene: Scene, s: Seen, k: int, step: int, own_faint: bool = False) 
         y0, y1 = int(np.clip(round(b.y0 + dy), 0, h - 1)), int(np.clip(round(b.y1 + dy), 0, h - 1))
         best = max(best, float(other[y0 : y1 + 1, x0 : x1 + 1].mean()))
     return best >= COVER
+
+
+def _behind_object_for_good(scene: Scene, s: Seen, k: int) -> bool:
+    """Whether the track's last sighting k, whole and in the open (not at the frame's edge, not shrunk, not beside an
+    occluder), went behind another object while moving and should have come out the other side before the clip
+    ended (`_should_be_back`), and no later track of its colour did: an object erased as it passed another one (seed 6
+    clip 213: a small red pyramid thrown past a blue ball). On seed 0's 500 clean clips no object ends this way."""
+    b = s.track.blobs[k]
+    typical = np.median(s.area[s.open_view]) if s.open_view.any() else np.median(s.area)
+    if b.edge or s.near_occluder[k] or s.area[k] < 0.6 * typical:
+        return False
+    if any(u is not s and u.color == s.color and u.frame[0] > s.frame[k] for u in scene.objects):
+        return False
+    return _should_be_back(s, scene.clip.shape[0] / scene.clip.fps)
 
 
 def _should_be_back(s: Seen, seconds: float) -> bool:
