@@ -960,6 +960,13 @@ def _through_h264(path, frames: np.ndarray, fps: float) -> tuple[np.ndarray, flo
     return read_video(write_video(path, frames, fps))
 
 
+def _erased_through_h264(tmp_path, scene_json: str, spec: RenderSpec, seed: int, drop: int, erase: slice):
+    """`_case_with_one_erased`, both clips through H.264: (rendered frames, erased frames, fps)."""
+    rendered, erased = _case_with_one_erased(scene_json, spec, seed, drop=drop, erase=erase)
+    frames, fps = _through_h264(tmp_path / "c.mp4", rendered, spec.fps)
+    return frames, _through_h264(tmp_path / "e.mp4", erased, spec.fps)[0], fps
+
+
 def test_a_two_pixel_speck_washed_out_for_a_few_frames_does_not_blink_but_one_gone_for_a_second_does(tmp_path):
     # a rendered clip of the judge validation (seed 0, #201): through H.264 the small gray pyramid, 2 px across at
     # 64x64, is lost whole (no faint pixels either) for a frame here and there; the judge called it a blink
@@ -1035,12 +1042,10 @@ def test_a_gray_can_on_the_horizons_gray_line_is_followed_and_missed_once_erased
     # to gray and swallowed a small gray can rolling along it, and the 4-px orange ball's gray rings took the can's
     # place: the can read as blinking out, and once erased halfway it was not missed
     spec = RenderSpec(width=64, height=64, fps=8.0, seconds=4.0)
-    rendered, erased = _case_with_one_erased(_WASHED, spec, 279, drop=0, erase=slice(16, None))
-    frames, fps = _through_h264(tmp_path / "c.mp4", rendered, spec.fps)
+    frames, erased, fps = _erased_through_h264(tmp_path, _WASHED, spec, 279, drop=0, erase=slice(16, None))
     report = jd.judge_video(frames, fps, "a small gray can rolls to the left and a small orange ball circles in the air on grass")
     assert report.passed, report.criteria
-    frames, fps = _through_h264(tmp_path / "e.mp4", erased, spec.fps)
-    detail = jd.judge_consistency(jd.look(tr.prepare(frames, fps))).detail
+    detail = jd.judge_consistency(jd.look(tr.prepare(erased, fps))).detail
     assert "gray" in detail, detail
 
 
@@ -1193,15 +1198,31 @@ def test_a_resting_pyramid_whose_mattes_swing_holds_its_apex_in_every_sighting()
     assert jd._rotates(spinning) is True and jd.motion_matches(spinning, "spin")[0]
 
 
-_PASSING = (
-    '{"camera": "zoom_out", "collisions": false, "objects": [{"color": "gray", "direction": "none", "friction": 0.624, '
-    '"motion": "orbit", "restitution": 0.75, "shape": "pyramid", "size": "small", "vx": 0.0, "vy": 0.0, "x": -0.3, '
-    '"y": 0.331}, {"color": "blue", "direction": "none", "friction": 0.527, "motion": "spin", "restitution": 0.75, '
-    '"shape": "ball", "size": "medium", "vx": 0.0, "vy": 0.0, "x": -1.65, "y": 0.0}, {"color": "purple", "direction": '
-    '"none", "friction": 0.626, "motion": "fall", "restitution": 0.465, "shape": "pyramid", "size": "medium", "vx": '
-    '0.0, "vy": 0.0, "x": 1.506, "y": 2.244}, {"color": "red", "direction": "left", "friction": 0.663, "motion": '
-    '"throw", "restitution": 0.565, "shape": "pyramid", "size": "small", "vx": -1.944, "vy": 4.854, "x": 1.581, '
-    '"y": 0.274}], "occluders": [], "setting": "grass"}'
+def _scene_json(objects: list[dict], **scene) -> str:
+    """A scene's JSON from its objects and scene-level fields."""
+    return json.dumps({**scene, "objects": objects})
+
+
+_PASSING = _scene_json(
+    [
+        dict(
+            color="gray", shape="pyramid", size="small", motion="orbit", direction="none",
+            x=-0.3, y=0.331, vx=0.0, vy=0.0, friction=0.624, restitution=0.75,
+        ),
+        dict(
+            color="blue", shape="ball", size="medium", motion="spin", direction="none",
+            x=-1.65, y=0.0, vx=0.0, vy=0.0, friction=0.527, restitution=0.75,
+        ),
+        dict(
+            color="purple", shape="pyramid", size="medium", motion="fall", direction="none",
+            x=1.506, y=2.244, vx=0.0, vy=0.0, friction=0.626, restitution=0.465,
+        ),
+        dict(
+            color="red", shape="pyramid", size="small", motion="throw", direction="left",
+            x=1.581, y=0.274, vx=-1.944, vy=4.854, friction=0.663, restitution=0.565,
+        ),
+    ],
+    camera="zoom_out", collisions=False, occluders=[], setting="grass",
 )
 
 
@@ -1210,9 +1231,7 @@ def test_an_object_erased_as_it_passes_another_one_never_comes_back_out(tmp_path
     # as it passes a blue ball; its track ends touching the ball and covered by it, as if it went behind it, but at
     # 1.9 m/s it should have come out the other side long before the clip ends
     spec = RenderSpec(width=128, height=72, fps=8.0, seconds=4.0)
-    rendered, erased = _case_with_one_erased(_PASSING, spec, 213, drop=3, erase=slice(13, None))
-    frames, fps = _through_h264(tmp_path / "c.mp4", rendered, spec.fps)
+    frames, erased, fps = _erased_through_h264(tmp_path, _PASSING, spec, 213, drop=3, erase=slice(13, None))
     assert jd.judge_consistency(jd.look(tr.prepare(frames, fps), "zoom_out")).passed
-    frames, fps = _through_h264(tmp_path / "e.mp4", erased, spec.fps)
-    detail = jd.judge_consistency(jd.look(tr.prepare(frames, fps), "zoom_out")).detail
+    detail = jd.judge_consistency(jd.look(tr.prepare(erased, fps), "zoom_out")).detail
     assert "red pyramid goes behind another object" in detail, detail
