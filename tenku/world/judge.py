@@ -1732,6 +1732,11 @@ def _accounted_between(scene: Scene, s: Seen, k: int) -> bool:
     return all(ok)
 
 
+def _typical_area(s: Seen) -> float:
+    """The object's usual area (m^2): the median over its sightings in open view, or over all of them."""
+    return float(np.median(s.area[s.open_view]) if s.open_view.any() else np.median(s.area))
+
+
 def _hidden_edge(s: Seen, k: int, scene: Scene | None = None, step: int = 0, last: bool = False) -> bool:
     """Whether sighting k could be an object half out of view: at the frame's edge (unless, with `scene` and `step`,
     it is whole there and stays in view: `_stays_in_view`), already shrunk, next to an occluder (with `last`, the
@@ -1739,7 +1744,7 @@ def _hidden_edge(s: Seen, k: int, scene: Scene | None = None, step: int = 0, las
     (with `scene`) covered by other pixels in the next frame (`step` 1; -1: the frame before), as it would be had it
     gone behind that object (an object erased beside another is not)."""
     b = s.track.blobs[k]
-    typical = np.median(s.area[s.open_view]) if s.open_view.any() else np.median(s.area)
+    typical = _typical_area(s)
     if b.edge and (scene is None or step == 0 or not _stays_in_view(s, k, scene, step, typical)):
         return True
     if not np.isfinite(b.fill) or s.area[k] < 0.6 * typical:
@@ -1817,7 +1822,7 @@ def _behind_object_for_good(scene: Scene, s: Seen, k: int) -> bool:
     ended (`_should_be_back`), and no later track of its colour did: an object erased as it passed another one (seed 6
     clip 213: a small red pyramid thrown past a blue ball). On seed 0's 500 clean clips no object ends this way."""
     b = s.track.blobs[k]
-    typical = np.median(s.area[s.open_view]) if s.open_view.any() else np.median(s.area)
+    typical = _typical_area(s)
     if b.edge or s.near_occluder[k] or s.area[k] < 0.6 * typical:
         return False
     if any(u is not s and u.color == s.color and u.frame[0] > s.frame[k] for u in scene.objects):
