@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="draws the prompt set")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
     parser.add_argument("--guidance", type=float, default=None)
-    parser.add_argument("--repeats", type=int, default=3, help="runs per speed measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per speed measurement (0: no speed table)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--save", default=None, help="folder to keep the generated MP4s in")
     parser.add_argument("--through-vae", action="store_true", help="also judge the renders after a VAE round trip")
@@ -90,6 +90,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.prompts < 0:
         parser.error(f"--prompts must be 0 or more, got {args.prompts}")
+    if args.repeats < 0:
+        parser.error(f"--repeats must be 0 or more, got {args.repeats}")
+    if args.prompts == 0 and args.repeats == 0:
+        parser.error("--prompts 0 and --repeats 0 leave nothing to measure")
     if args.judge_workers < 0:
         parser.error(f"--judge-workers must be 0 or more, got {args.judge_workers}")
     if args.threads:
@@ -159,6 +163,8 @@ def main() -> None:
             console.print(f"[dim]{prompt!r}: " + "; ".join(f"{c.name} {'ok' if c.passed else 'FAIL'} ({c.detail})" for c in rep.criteria), highlight=False)
 
     # sampling speed, by stage
+    if args.repeats == 0:
+        return
     stages: dict[str, list[float]] = {"text": [], "transformer": [], "VAE decode": [], "total": []}
     req = pipe.check_inputs("a red ball bounces on grass", steps=args.steps, guidance=args.guidance)
     for k in range(args.repeats):
