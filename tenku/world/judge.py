@@ -94,6 +94,7 @@ TURN_RANGE = 0.22  # ... or whose fill over its clean sightings (12 or more) spa
 TURN_ODD = 3  # ... with this many sightings off the median fill by 0.15: a turn the frame rate aliases (a cube turning
 # 30 degrees a frame at 8 fps is square-on one frame in three, which the 8 zoomed mattes may all miss)
 TURN_MIN_PX = 9.0  # ... for outlines at least this many input pixels across: smaller ones are too small to tell a turn
+SHRUNK = 0.6  # a sighting under this share of the object's usual area shows only part of it (`_hidden_edge`)
 RIM_SOLID_PX = 4.0  # a rim (`_fringe`) is thinner than this many input pixels ...
 RIM_SOLID_FILL = 0.6  # ... or fills less than this share of its box
 THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
@@ -1480,11 +1481,13 @@ def judge_consistency(scene: Scene) -> Criterion:
             if faint_hidden:
                 continue  # still there, faintly, until it went behind something
             if _hidden_edge(s, k, scene, step, last=end == "vanishes"):
-                if end == "vanishes" and s.near_occluder[k] and _should_be_back(s, f * dt):
-                    notes.append(f"{name} goes behind an occluder at {s.t[k]:.1f} s and never comes back")
-                    penalties.append(0.5)
-                elif end == "vanishes" and _behind_object_for_good(scene, s, k):
-                    notes.append(f"{name} goes behind another object at {s.t[k]:.1f} s and never comes back")
+                behind = None if end == "appears" else (
+                    "an occluder" if s.near_occluder[k] and _should_be_back(s, f * dt)
+                    else "another object" if _behind_object_for_good(scene, s, k)
+                    else None
+                )
+                if behind:
+                    notes.append(f"{name} goes behind {behind} at {s.t[k]:.1f} s and never comes back")
                     penalties.append(0.5)
                 continue
             notes.append(f"{name} {end} out of nowhere at {s.t[k]:.1f} s")
@@ -1747,7 +1750,7 @@ def _hidden_edge(s: Seen, k: int, scene: Scene | None = None, step: int = 0, las
     typical = _typical_area(s)
     if b.edge and (scene is None or step == 0 or not _stays_in_view(s, k, scene, step, typical)):
         return True
-    if not np.isfinite(b.fill) or s.area[k] < 0.6 * typical:
+    if not np.isfinite(b.fill) or s.area[k] < SHRUNK * typical:
         return True
     # next to an occluder, whole: at the track's end (`last`), gone behind it only if the occluder fills its box
     # where it was or where it was going the frame after (an erased object's own dark side, brown like a trunk,
@@ -1822,8 +1825,7 @@ def _behind_object_for_good(scene: Scene, s: Seen, k: int) -> bool:
     ended (`_should_be_back`), and no later track of its colour did: an object erased as it passed another one (seed 6
     clip 213: a small red pyramid thrown past a blue ball). On seed 0's 500 clean clips no object ends this way."""
     b = s.track.blobs[k]
-    typical = _typical_area(s)
-    if b.edge or s.near_occluder[k] or s.area[k] < 0.6 * typical:
+    if b.edge or s.near_occluder[k] or s.area[k] < SHRUNK * _typical_area(s):
         return False
     if any(u is not s and u.color == s.color and u.frame[0] > s.frame[k] for u in scene.objects):
         return False
