@@ -3,6 +3,10 @@
     python3 runs/ship.py RUNS/dit-world --vae-run RUNS/vae-world [--card runs/tenku-world-card.md]
     python3 runs/ship.py RUNS/dit-1 RUNS/dit-2 --vae-run RUNS/vae-1 --vae-run RUNS/vae-2   # staged runs (--init)
     python3 runs/ship.py RUNS/dit-2 --vae-run ... --vae-run RUNS/vae-dec --vae RUNS/vae-dec --dest /tmp/candidate
+    python3 runs/ship.py RUNS/dit-5 --after tenku/weights/tenku-world   # one more stage after the shipped model
+
+--after DIR continues a shipped model's history when its runs are gone: the stages in DIR/logs/ come first and
+the runs given here are numbered after them (no --vae-run needed when the VAE did not change).
 
 --vae ships another VAE than the one the DiT trained on: one whose encoder and latent statistics are the same
 (a decoder fine-tuned with `tenku train vae --freeze-encoder`), so that the DiT's latents mean the same; anything
@@ -32,9 +36,29 @@ DEST = ROOT / "tenku" / "weights" / "tenku-world"
 
 def read_log(path: Path, stop: int | None = None) -> list[dict]:
     """The rows of a run's log.jsonl, up to step `stop` (a run stopped after its last checkpoint logged a few steps
-    that the checkpoint does not hold; resuming drops them, shipping must too)."""
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    that the checkpoint does not hold; resuming drops them, shipping must too). A run resumed from a checkpoint
+    logs those steps again: the later rows replace the earlier ones."""
+    rows: list[dict] = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            while rows and rows[-1]["step"] >= row["step"]:
+                rows.pop()
+            rows.append(row)
     return [r for r in rows if stop is None or r["step"] <= stop]
+
+
+def shipped_stages(folder: Path, name: str) -> list[list[dict]]:
+    """The stages of a shipped model's logs/NAME.jsonl (rows carry their "stage" number), in order, without it."""
+    path = folder / "logs" / f"{name}.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"--after {folder}: no {path.relative_to(folder)} (a folder written by runs/ship.py has one)")
+    stages: dict[int, list[dict]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            stages.setdefault(row.pop("stage"), []).append(row)
+    return [stages[k] for k in sorted(stages)]
 
 
 def log_summary(rows: list[dict]) -> dict:
@@ -90,7 +114,9 @@ def parse_sample(parser: argparse.ArgumentParser, items: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dit_runs", type=Path, nargs="+", help="the DiT runs in order; the last one is shipped")
-    parser.add_argument("--vae-run", type=Path, action="append", required=True, help="the VAE runs in order")
+    parser.add_argument("--vae-run", type=Path, action="append", default=[], help="the VAE runs in order")
+    parser.add_argument("--after", type=Path, default=None,
+                        help="a shipped model folder whose logs hold the earlier stages (their runs may be gone)")
     parser.add_argument("--card", type=Path, default=ROOT / "runs" / "tenku-world-card.md")
     parser.add_argument("--vae", type=Path, default=None,
                         help="ship this VAE (same encoder as the DiT's, a decoder fine-tune) instead of the DiT's own")
@@ -103,6 +129,8 @@ def main() -> None:
                         help="another SampleConfig default of the shipped model, e.g. end_latent_frames=2 (repeatable)")
     args = parser.parse_args()
     sample = parse_sample(parser, args.sample)
+    if not args.vae_run and args.after is None:
+        parser.error("give the VAE runs (--vae-run, repeatable) or --after a shipped model whose logs hold them")
     if args.guidance is not None and not args.guidance >= 1:
         parser.error(f"--guidance must be 1 or more (1 = no guidance), got {args.guidance}")
     if args.steps is not None and args.steps < 1:
@@ -117,11 +145,15 @@ def main() -> None:
         pipe.vae = same_latents_vae(pipe.vae, args.vae)
     manifest = load_manifest(last / "model")
     shipped_step = manifest.get("train", {}).get("step")
+    logs = {}  # "vae" / "dit" -> one list of rows per stage, earlier shipped stages first
+    for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
+        before = shipped_stages(args.after, name) if args.after is not None else []
+        logs[name] = before + [read_log(run / "log.jsonl", shipped_step if run == last else None) for run in runs]
     rows = ["| stage | steps | clips seen | compute (h) | last 20 logs |", "|---|---|---|---|---|"]
-    for name, runs, keys in (("VAE", args.vae_run, ("loss", "hard", "psnr", "ssim", "kl")), ("DiT", args.dit_runs, ("loss",))):
-        for k, run in enumerate(runs, 1):
-            log = log_summary(read_log(run / "log.jsonl", shipped_step if run == last else None))
-            label = f"{name} {k}" if len(runs) > 1 else name
+    for name, stages, keys in (("VAE", logs["vae"], ("loss", "hard", "psnr", "ssim", "kl")), ("DiT", logs["dit"], ("loss",))):
+        for k, stage in enumerate(stages, 1):
+            log = log_summary(stage)
+            label = f"{name} {k}" if len(stages) > 1 else name
             rows.append(
                 f"| {label} | {log['steps']:,} | {log['clips']:,.0f} | {log['hours']:.2f} | "
                 + ", ".join(f"{key} {v:.4g}" for key, v in log["last"].items() if key in keys) + " |"
@@ -136,16 +168,12 @@ def main() -> None:
     for key, value in (("guidance", args.guidance), ("steps", args.steps), *sample.items()):
         if value is not None:
             info.setdefault("sample", {})[key] = value
+    files = {
+        f"logs/{name}.jsonl": "\n".join(json.dumps({"stage": k, **row}) for k, stage in enumerate(stages, 1) for row in stage) + "\n"
+        for name, stages in logs.items()
+    }
     save_pipeline(args.dest, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
-                  dtype=torch.float16, info=info)
-    (args.dest / "logs").mkdir(exist_ok=True)
-    for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
-        lines = [
-            json.dumps({"stage": k, **row})
-            for k, run in enumerate(runs, 1)
-            for row in read_log(run / "log.jsonl", shipped_step if run == last else None)
-        ]
-        (args.dest / "logs" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+                  dtype=torch.float16, info=info, files=files)
     size = sum(p.stat().st_size for p in args.dest.rglob("*") if p.is_file())
     print(f"wrote {args.dest} ({size / 2**20:.1f} MB)")
 

@@ -11,7 +11,8 @@
 # term (--focus-weight 10): with the plain loss the VAE kept the objects of only a fifth of the benchmark's
 # renders (their colour and shape), and the DiT can draw nothing its latents cannot hold. Stage 2 trains the DiT on cached latents of the core world minus held-out combinations
 # (`--data world-core`, see tenku/data.py), with the latent cells that show objects weighted up (--focus-weight),
-# less so the noisier they are (--focus-fade: a flat weight teaches the model to start objects everywhere).
+# less so the noisier they are (--focus-fade: a flat weight teaches the model to start objects everywhere), its
+# learning rate falling linearly to zero over the last DIT_COOL steps (v7's gain over v6 came from such a cool-down).
 # Stage 3 fine-tunes the VAE's decoder alone (--freeze-encoder): the latents stay exactly those the DiT trained on,
 # so it can run beside stage 2 (on a GPU, or one core each on a CPU) and its decoder ships with the DiT.
 # Stage 4 copies the EMA weights into the package as fp16 with the logs and the model card (runs/ship.py).
@@ -24,6 +25,7 @@ DEVICE=${DEVICE:-cpu}
 VAE_STEPS=${VAE_STEPS:-4000}
 DIT_STEPS=${DIT_STEPS:-20000}
 DIT_CLIPS=${DIT_CLIPS:-3000}
+DIT_COOL=${DIT_COOL:-2000}
 OBJ_STEPS=${OBJ_STEPS:-4000}
 DEC_STEPS=${DEC_STEPS:-4000}
 
@@ -36,7 +38,7 @@ tenku train vae --preset vae-world --init "$RUNS/vae-world" --data world-core --
 
 tenku train dit --preset dit-world --vae "$RUNS/vae-objects" --data world-core --clips "$DIT_CLIPS" \
   --buckets 33x64x64 --batch-size 32 --lr 5e-4 --warmup-steps 200 --ema-decay 0.998 --focus-weight 4 \
-  --focus-fade --steps "$DIT_STEPS" --log-every 25 --ckpt-every 250 --device "$DEVICE" --out "$RUNS/dit-world"
+  --focus-fade --steps "$DIT_STEPS" --cooldown-steps "$DIT_COOL" --log-every 25 --ckpt-every 250 --device "$DEVICE" --out "$RUNS/dit-world"
 
 tenku train vae --preset vae-world --init "$RUNS/vae-objects" --freeze-encoder --data world-core --buckets 9x64x64 \
   --focus-weight 10 --batch-size 8 --lr 3e-4 --warmup-steps 50 --clips 1000000 --steps "$DEC_STEPS" --log-every 25 --ckpt-every 250 \

@@ -219,13 +219,15 @@ def save_pipeline(
     card: str = "",
     dtype: torch.dtype | None = None,
     info: dict[str, Any] | None = None,
+    files: dict[str, str] | None = None,
 ) -> Path:
     """Write a whole pipeline folder atomically.
 
     modules: name -> (module, config), e.g. {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, each a subfolder.
     extra: components without weights, stored in the manifest itself, e.g. {"text": {"encoder": "minilm", ...},
     "flow": to_dict(flow_cfg)}. info: top-level manifest entries that are not components (e.g. "sample"
-    defaults, a "train" summary). card: the README.md body (a short default is written when empty).
+    defaults, a "train" summary). card: the README.md body (a short default is written when empty). files: more
+    text files inside the folder, relative path -> text (e.g. the training logs).
     """
     final = Path(dir)
     components: dict[str, dict[str, Any]] = {}
@@ -241,6 +243,12 @@ def save_pipeline(
             raise TenkuError(f"info keys {sorted(reserved)} are reserved for the manifest itself")
         write_json(tmp / MANIFEST, {"format": FORMAT, "version": VERSION, "components": components, **(info or {})})
         (tmp / "README.md").write_text(card or _default_card(final.name, components))
+        for rel, text in (files or {}).items():
+            path = tmp / rel
+            if not path.resolve().is_relative_to(tmp.resolve()):
+                raise TenkuError(f"file {rel!r} would land outside the pipeline folder")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
     return final
 
 

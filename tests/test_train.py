@@ -448,6 +448,37 @@ def test_ship_swaps_in_a_decoder_fine_tune_and_refuses_another_encoder(tmp_path,
     assert not (tmp_path / "no").exists()
 
 
+def test_ship_after_a_shipped_model_numbers_the_new_stage_after_its_logs(tmp_path, trained_vae):
+    """--after: the earlier stages come from a shipped folder's logs (their runs gone), the new run is the next
+    stage, and a run resumed from a checkpoint keeps only the rows logged after the resume for the repeated steps."""
+    root = Path(__file__).resolve().parents[1]
+    first = train(dit_cfg(tmp_path / "dit-1", trained_vae, steps=2)).parent
+    second = train(dit_cfg(tmp_path / "dit-2", trained_vae, steps=3, init=str(first / "model"))).parent
+    log = second / "log.jsonl"
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    stale = [{**r, "loss": 99.0} for r in rows[1:]]  # steps 2-3 as logged before a crash, then again after the resume
+    log.write_text("".join(json.dumps(r) + "\n" for r in [rows[0], *stale, *rows[1:]]))
+
+    def ship(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(root / "runs" / "ship.py"), *args], capture_output=True, text=True)
+
+    done = ship(str(first), "--vae-run", str(trained_vae), "--dest", str(tmp_path / "v1"))
+    assert done.returncode == 0, done.stderr
+    done = ship(str(second), "--after", str(tmp_path / "v1"), "--dest", str(tmp_path / "v2"))
+    assert done.returncode == 0, done.stderr
+    dit_rows = [json.loads(line) for line in (tmp_path / "v2" / "logs" / "dit.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["step"]) for r in dit_rows] == [(1, 1), (1, 2), (2, 1), (2, 2), (2, 3)]
+    assert all(r["loss"] != 99.0 for r in dit_rows)
+    vae_rows = (tmp_path / "v2" / "logs" / "vae.jsonl").read_text()
+    assert vae_rows == (tmp_path / "v1" / "logs" / "vae.jsonl").read_text()
+    card = (tmp_path / "v2" / "README.md").read_text()
+    assert "| DiT 1 | 2 |" in card and "| DiT 2 | 3 |" in card and "| VAE | 2 |" in card
+    refused = ship(str(second), "--dest", str(tmp_path / "v3"))
+    assert refused.returncode != 0 and "give the VAE runs (--vae-run, repeatable) or --after" in refused.stderr
+    refused = ship(str(second), "--after", str(tmp_path / "dit-1"), "--dest", str(tmp_path / "v3"))
+    assert refused.returncode != 0 and "no logs/vae.jsonl" in refused.stderr and not (tmp_path / "v3").exists()
+
+
 def test_the_recipe_script_is_made_of_valid_train_commands(monkeypatch):
     """runs/tenku-world.sh, the shipped model's recipe: every `tenku train` line parses into a TrainConfig (flags
     that exist, values of the right type) without training anything."""
@@ -464,7 +495,7 @@ def test_the_recipe_script_is_made_of_valid_train_commands(monkeypatch):
     seen: list[TrainConfig] = []
     monkeypatch.setattr(train_module, "train", lambda cfg, console=None: seen.append(cfg))
     env = {"RUNS": "/r", "DEVICE": "cpu", "VAE_STEPS": "10", "OBJ_STEPS": "10", "DIT_STEPS": "10", "DIT_CLIPS": "30",
-           "DEC_STEPS": "10"}
+           "DEC_STEPS": "10", "DIT_COOL": "5"}
     for command in commands:
         args = shlex.split(re.sub(r'\$\{?(\w+)\}?', lambda m: env[m.group(1)], command))[1:]  # drop "tenku"
         result = CliRunner().invoke(app, args)
