@@ -1235,3 +1235,25 @@ def test_an_object_erased_as_it_passes_another_one_never_comes_back_out(tmp_path
     assert jd.judge_consistency(jd.look(tr.prepare(frames, fps), "zoom_out")).passed
     detail = jd.judge_consistency(jd.look(tr.prepare(erased, fps), "zoom_out")).detail
     assert "red pyramid goes behind another object" in detail, detail
+
+
+def test_an_object_erased_behind_an_occluder_never_comes_back_out(tmp_path):
+    # a red ball rolling right at 3 m/s goes behind a 1 m wall at 0.8 s and is erased from then on: it should have
+    # come out the other side within a second; the same clip unerased passes (it does come out)
+    scene = _scene_json(
+        [
+            dict(color="red", shape="ball", size="medium", motion="roll", direction="right",
+                 x=-2.5, y=0.0, vx=3.0, vy=0.0, friction=0.55, restitution=0.75),
+            dict(color="blue", shape="cube", size="medium", motion="rest", direction="none",
+                 x=2.2, y=0.0, vx=0.0, vy=0.0, friction=0.6, restitution=0.75),
+        ],
+        camera="static", collisions=False, occluders=[dict(kind="wall", width=1.0, x=0.0)], setting="grass",
+    )
+    spec = RenderSpec(width=128, height=72, fps=12.0, seconds=4.0)
+    frames, erased, fps = _erased_through_h264(tmp_path, scene, spec, 5, drop=0, erase=slice(11, None))
+    assert jd.judge_consistency(jd.look(tr.prepare(frames, fps))).passed
+    seen = jd.look(tr.prepare(erased, fps))
+    red = next(s for s in seen.objects if s.color == "red")
+    assert red.near_occluder[-1]  # its track ends at the wall, as if it went behind it ...
+    detail = jd.judge_consistency(seen).detail
+    assert "red ball goes behind an occluder at 0.8 s and never comes back" in detail, detail  # ... for good
