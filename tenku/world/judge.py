@@ -95,6 +95,12 @@ TURN_ODD = 3  # ... with this many sightings off the median fill by 0.15: a turn
 # 30 degrees a frame at 8 fps is square-on one frame in three, which the 8 zoomed mattes may all miss)
 TURN_MIN_PX = 9.0  # ... for outlines at least this many input pixels across: smaller ones are too small to tell a turn
 SHRUNK = 0.6  # a sighting under this share of the object's usual area shows only part of it (`_hidden_edge`)
+# consistency: a track that ends showing at least this share of the object's usual area (and `PLACE_PX2` input pixels)
+# while it and whatever covers its box move less than `PLACE_MOVE` of its size relative to each other in that frame
+# cannot have gone behind anything: it vanished in place (`_vanishes_in_place`)
+PLACE_AREA = 0.35
+PLACE_PX2 = 24.0
+PLACE_MOVE = 0.25
 RIM_SOLID_PX = 4.0  # a rim (`_fringe`) is thinner than this many input pixels ...
 RIM_SOLID_FILL = 0.6  # ... or fills less than this share of its box
 THROW_VX = 1.4  # m/s sideways on screen in the first arc: throws fly faster (1.6-2.2) than bounces drift (0.6-1)
@@ -133,6 +139,9 @@ COVER = 0.5  # consistency: an object hidden the next frame has this share of it
 MIN_FAINT_PIXELS = 3  # consistency: an object still shows in a frame with this many faint pixels where expected ...
 FAINT_SHARE = 0.12  # ... in one connected patch of at least this share of its area (stars, a sky's blue near the
 # horizon and edge fringes scatter faint pixels of a colour over the search window in specks and lines)
+FAINT_LINE = 0.25  # ... that is no line across the whole search window thinner than this share of the window
+# (a pale horizon reads faint gray for 36 px in a row, 1 px high: seed 10 clip 123; the thinnest faint patch spanning
+# its window on 320 clean clips of seed 0 is 13 px in a 32-px window)
 # consistency: a path whose frame-to-frame changes of step (second differences, less two pixels) add up to more than
 # this share of its length jumps back and forth, as frames out of order do. Measured on rendered clips (seeds 29 and
 # 31): clean paths of objects that travel <= 0.41, but for one bounce at 0.66; shuffled ones >= 0.86
@@ -1480,6 +1489,10 @@ def judge_consistency(scene: Scene) -> Criterion:
                 continue  # still there, faintly, to the clip's start or end: video coding washed out a small object
             if faint_hidden:
                 continue  # still there, faintly, until it went behind something
+            if end == "vanishes" and _vanishes_in_place(scene, s, k):
+                notes.append(f"{name} vanishes in place at {s.t[k]:.1f} s, with nothing moving over it")
+                penalties.append(0.5)
+                continue
             if _hidden_edge(s, k, scene, step, last=end == "vanishes"):
                 behind = None if end == "appears" else (
                     "an occluder" if s.near_occluder[k] and _should_be_back(s, f * dt)
@@ -1580,11 +1593,15 @@ def _faint_at(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: flo
         return None
     labels, n = tr.label_components(np.where(mask, 0, -1)[None].astype(np.int8))
     sizes = np.bincount(labels[labels >= 0], minlength=n)
-    best = int(sizes.argmax())
-    if sizes[best] < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
-        return None
-    ys, xs = np.nonzero(labels[0] == best)
-    return x0 + xs.mean(), y0 + ys.mean()
+    for c in np.argsort(-sizes):
+        if sizes[c] < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
+            return None
+        ys, xs = np.nonzero(labels[0] == c)
+        spread_x, spread_y = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+        if (spread_x >= 2 * hw and spread_y < FAINT_LINE * 2 * hh) or (spread_y >= 2 * hh and spread_x < FAINT_LINE * 2 * hw):
+            continue  # a thin line across the whole window is the background's (seed 10 clip 123: the horizon)
+        return x0 + xs.mean(), y0 + ys.mean()
+    return None
 
 
 def _faint_box(b: tr.Blob, speed: float = 0.0) -> tuple[float, float]:
@@ -1766,6 +1783,44 @@ def _hidden_edge(s: Seen, k: int, scene: Scene | None = None, step: int = 0, las
     if near and (not last or scene is None or _covered(scene, s, k, step, own_faint=True)):
         return True
     return bool(b.touch > 0 and (scene is None or step == 0 or _covered(scene, s, k, step)))
+
+
+def _vanishes_in_place(scene: Scene, s: Seen, k: int) -> bool:
+    """Whether the track's last sighting k, not its clip's last frame, shows a good part of the object (`PLACE_AREA`
+    of its usual area, `PLACE_PX2` input pixels: no speck video coding washes out whole), away from occluders, and
+    the next frame shows none of it (no pixels of its colour, faint or not, in its box) while neither it nor any
+    other object over its box then moved `PLACE_MOVE` of its size relative to the other: nothing can have slid
+    over it, nor it behind anything, so it vanished in place. Seed 10 clips 9 and 135: a yellow ball resting in
+    front of an orange one, a yellow can resting half behind a red cube, each erased from one frame on; both read as
+    gone behind the other object."""
+    blobs = s.track.blobs
+    b = blobs[k]
+    g = b.frame + 1
+    if g >= scene.classes.shape[0] or s.area[k] < PLACE_AREA * _typical_area(s):
+        return False
+    if b.area * scene.clip.scale**2 < PLACE_PX2 or s.near_occluder[k] or b.edge:
+        return False
+    box = _box_at(scene, b.cx, b.cy, b.width / 2, b.height / 2, g)
+    if scene.occluder[box].any() or (scene.classes[box] == s.track.color).any() or (scene.faint[box] == s.track.color).any():
+        return False
+    limit = PLACE_MOVE * max(b.width, b.height)
+    vx, vy = _last_velocity(blobs, k, 1)
+    if np.hypot(vx, vy) >= limit:
+        return False
+    for u in scene.objects:
+        if u is s:
+            continue
+        frames = [c.frame for c in u.track.blobs]
+        if g not in frames:
+            continue
+        j = frames.index(g)
+        c = u.track.blobs[j]
+        if c.x1 < b.x0 or c.x0 > b.x1 or c.y1 < b.y0 or c.y0 > b.y1:
+            continue  # not over its box
+        ux, uy = _last_velocity(u.track.blobs, j, 1)
+        if np.hypot(ux - vx, uy - vy) >= limit:
+            return False
+    return True
 
 
 def _stays_in_view(s: Seen, k: int, scene: Scene, step: int, typical: float) -> bool:

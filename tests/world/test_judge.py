@@ -1257,3 +1257,48 @@ def test_an_object_erased_behind_an_occluder_never_comes_back_out(tmp_path):
     assert red.near_occluder[-1]  # its track ends at the wall, as if it went behind it ...
     detail = jd.judge_consistency(seen).detail
     assert "red ball goes behind an occluder at 0.8 s and never comes back" in detail, detail  # ... for good
+
+
+def test_an_object_erased_while_resting_half_behind_another_vanishes_in_place(tmp_path):
+    # the judge validation's seed 10, #135, 128x72 through H.264: a large yellow can lands half behind a red cube
+    # and is erased from 2.1 s on; its track ends shrunk and touching the cube, as if it went behind it, but
+    # neither moved: it cannot have slid out of sight in one frame
+    scene = _scene_json(
+        [
+            dict(color="yellow", shape="cylinder", size="large", motion="fall", direction="left",
+                 x=0.694, y=1.999, vx=-0.401, vy=0.0, friction=0.63, restitution=0.545),
+            dict(color="pink", shape="cube", size="medium", motion="roll", direction="right",
+                 x=-1.856, y=0.0, vx=2.085, vy=0.0, friction=0.631, restitution=0.75),
+            dict(color="red", shape="cube", size="large", motion="bounce", direction="none",
+                 x=-0.675, y=0.0, vx=0.0, vy=4.221, friction=0.592, restitution=0.71),
+        ],
+        camera="zoom_out", collisions=False, occluders=[], setting="grass",
+    )
+    spec = RenderSpec(width=128, height=72, fps=8.0, seconds=4.0)
+    frames, erased, fps = _erased_through_h264(tmp_path, scene, spec, 135, drop=0, erase=slice(17, None))
+    assert jd.judge_consistency(jd.look(tr.prepare(frames, fps), "zoom_out")).passed
+    seen = jd.look(tr.prepare(erased, fps), "zoom_out")
+    yellow = next(s for s in seen.objects if s.color == "yellow")
+    assert jd._hidden_edge(yellow, len(yellow.frame) - 1, seen, 1, last=True)  # it reads as gone behind the cube ...
+    detail = jd.judge_consistency(seen).detail
+    assert "yellow cylinder vanishes in place at 2.0 s" in detail, detail  # ... but nothing moved over it
+
+
+def test_a_pale_horizon_is_no_faint_trace_of_an_erased_object(tmp_path):
+    # seed 10, #123, 64x64 through H.264: a large gray can resting on the horizon is erased at 1.5 s; the pale sky
+    # at the horizon reads faint gray in a 1-px line across the whole search window, which the judge followed as
+    # the can "still there, faintly" to the clip's end
+    scene = _scene_json(
+        [
+            dict(color="gray", shape="cylinder", size="large", motion="rest", direction="none",
+                 x=-0.803, y=0.0, vx=0.0, vy=0.0, friction=0.56, restitution=0.75),
+            dict(color="blue", shape="ball", size="medium", motion="rest", direction="none",
+                 x=1.8, y=0.0, vx=0.0, vy=0.0, friction=0.56, restitution=0.75),  # a scene keeps one object
+        ],
+        camera="static", collisions=True, occluders=[], setting="grass",
+    )
+    spec = RenderSpec(width=64, height=64, fps=10.0, seconds=4.0)
+    frames, erased, fps = _erased_through_h264(tmp_path, scene, spec, 123, drop=0, erase=slice(15, None))
+    assert jd.judge_consistency(jd.look(tr.prepare(frames, fps))).passed
+    detail = jd.judge_consistency(jd.look(tr.prepare(erased, fps))).detail
+    assert "gray cylinder vanishes out of nowhere at 1.4 s" in detail, detail
