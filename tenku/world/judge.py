@@ -139,9 +139,9 @@ COVER = 0.5  # consistency: an object hidden the next frame has this share of it
 MIN_FAINT_PIXELS = 3  # consistency: an object still shows in a frame with this many faint pixels where expected ...
 FAINT_SHARE = 0.12  # ... in one connected patch of at least this share of its area (stars, a sky's blue near the
 # horizon and edge fringes scatter faint pixels of a colour over the search window in specks and lines)
-FAINT_LINE = 0.25  # ... that is no line across the whole search window thinner than this share of the window
-# (a pale horizon reads faint gray for 36 px in a row, 1 px high: seed 10 clip 123; the thinnest faint patch spanning
-# its window on 320 clean clips of seed 0 is 13 px in a 32-px window)
+FAINT_LINE = 0.25  # ... not counting lines across the whole search window (`FAINT_LINE_FILL` of each row) in bands
+FAINT_LINE_FILL = 0.9  # thinner than this share of the window: a pale horizon reads faint gray 1 px high across it
+# (seed 10 clip 123); the thinnest faint patch spanning its window on 320 clean clips of seed 0 is 13 px in 32
 # consistency: a path whose frame-to-frame changes of step (second differences, less two pixels) add up to more than
 # this share of its length jumps back and forth, as frames out of order do. Measured on rendered clips (seeds 29 and
 # 31): clean paths of objects that travel <= 0.41, but for one bounce at 0.66; shuffled ones >= 0.86
@@ -1591,17 +1591,42 @@ def _faint_at(scene: Scene, color: int, cx: float, cy: float, hw: float, hh: flo
     mask = scene.faint[frame, y0 : y1 + 1, x0 : x1 + 1] == color
     if mask.sum() < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
         return None
+    mask = mask & ~_faint_lines(mask, 2 * hw, 2 * hh)
+    if mask.sum() < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
+        return None
     labels, n = tr.label_components(np.where(mask, 0, -1)[None].astype(np.int8))
     sizes = np.bincount(labels[labels >= 0], minlength=n)
-    for c in np.argsort(-sizes):
-        if sizes[c] < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
-            return None
-        ys, xs = np.nonzero(labels[0] == c)
-        spread_x, spread_y = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
-        if (spread_x >= 2 * hw and spread_y < FAINT_LINE * 2 * hh) or (spread_y >= 2 * hh and spread_x < FAINT_LINE * 2 * hw):
-            continue  # a thin line across the whole window is the background's (seed 10 clip 123: the horizon)
-        return x0 + xs.mean(), y0 + ys.mean()
-    return None
+    best = int(sizes.argmax())
+    if sizes[best] < max(MIN_FAINT_PIXELS, FAINT_SHARE * area):
+        return None
+    ys, xs = np.nonzero(labels[0] == best)
+    return x0 + xs.mean(), y0 + ys.mean()
+
+
+def _faint_lines(mask: np.ndarray, width: float, height: float) -> np.ndarray:
+    """The pixels of `mask` (a search window `width` x `height`, maybe clipped by the frame) in thin bands of rows
+    (columns) that run across the whole window: `FAINT_LINE_FILL` of every row's width, in bands thinner than
+    `FAINT_LINE` of the window's height (width). Such a line is the background's (seed 10 clip 123: a pale horizon
+    reads faint gray, 1 px high, across the window); an object on it keeps its own pixels (seed 0 clip 471: a small
+    gray pyramid standing on that line through H.264)."""
+    out = np.zeros_like(mask)
+    for axis, across, along in ((1, width, height), (0, height, width)):
+        full = mask.sum(axis) >= FAINT_LINE_FILL * across  # rows (axis 1) or columns (axis 0) filled across
+        k = 0
+        while k < full.size:
+            if not full[k]:
+                k += 1
+                continue
+            end = k
+            while end < full.size and full[end]:
+                end += 1
+            if end - k < FAINT_LINE * along:
+                if axis == 1:
+                    out[k:end, :] = True
+                else:
+                    out[:, k:end] = True
+            k = end
+    return out & mask
 
 
 def _faint_box(b: tr.Blob, speed: float = 0.0) -> tuple[float, float]:
