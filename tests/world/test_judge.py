@@ -1302,3 +1302,17 @@ def test_a_pale_horizon_is_no_faint_trace_of_an_erased_object(tmp_path):
     assert jd.judge_consistency(jd.look(tr.prepare(frames, fps))).passed
     detail = jd.judge_consistency(jd.look(tr.prepare(erased, fps))).detail
     assert "gray cylinder vanishes out of nowhere at 1.4 s" in detail, detail
+
+
+def test_a_thin_line_across_the_faint_window_is_stripped_but_what_stands_on_it_stays():
+    # seed 0 clip 471 through H.264: a small gray pyramid's faint pixels stand on the horizon's faint gray line,
+    # which runs across the whole search window; the line goes, the pyramid stays
+    mask = np.zeros((12, 40), bool)
+    mask[10, :] = True  # the horizon, 1 px high, across the window
+    for r, (a, b) in zip(range(5, 10), [(22, 23), (21, 24), (21, 25), (20, 26), (20, 26)]):
+        mask[r, a:b] = True  # the pyramid on it
+    lines = jd._faint_lines(mask, 40.0, 12.0)
+    assert lines[10].all() and not lines[:10].any()
+    thick = np.zeros((12, 40), bool)
+    thick[2:10, :] = True  # 8 rows of 12 across the window: no thin line, a faint object filling it
+    assert not jd._faint_lines(thick, 40.0, 12.0).any()
