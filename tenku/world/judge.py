@@ -1612,20 +1612,10 @@ def _faint_lines(mask: np.ndarray, width: float, height: float) -> np.ndarray:
     out = np.zeros_like(mask)
     for axis, across, along in ((1, width, height), (0, height, width)):
         full = mask.sum(axis) >= FAINT_LINE_FILL * across  # rows (axis 1) or columns (axis 0) filled across
-        k = 0
-        while k < full.size:
-            if not full[k]:
-                k += 1
-                continue
-            end = k
-            while end < full.size and full[end]:
-                end += 1
-            if end - k < FAINT_LINE * along:
-                if axis == 1:
-                    out[k:end, :] = True
-                else:
-                    out[:, k:end] = True
-            k = end
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], full.astype(np.int8), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):  # each band of such rows (columns): a, ..., b - 1
+            if b - a < FAINT_LINE * along:
+                (out[a:b, :] if axis == 1 else out[:, a:b])[...] = True
     return out & mask
 
 
