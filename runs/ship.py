@@ -131,6 +131,7 @@ def main() -> None:
     sample = parse_sample(parser, args.sample)
     if not args.vae_run and args.after is None:
         parser.error("give the VAE runs (--vae-run, repeatable) or --after a shipped model whose logs hold them")
+    before = {name: shipped_stages(args.after, name) if args.after is not None else [] for name in ("vae", "dit")}
     if args.guidance is not None and not args.guidance >= 1:
         parser.error(f"--guidance must be 1 or more (1 = no guidance), got {args.guidance}")
     if args.steps is not None and args.steps < 1:
@@ -147,8 +148,7 @@ def main() -> None:
     shipped_step = manifest.get("train", {}).get("step")
     logs = {}  # "vae" / "dit" -> one list of rows per stage, earlier shipped stages first
     for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
-        before = shipped_stages(args.after, name) if args.after is not None else []
-        logs[name] = before + [read_log(run / "log.jsonl", shipped_step if run == last else None) for run in runs]
+        logs[name] = before[name] + [read_log(run / "log.jsonl", shipped_step if run == last else None) for run in runs]
     rows = ["| stage | steps | clips seen | compute (h) | last 20 logs |", "|---|---|---|---|---|"]
     for name, stages, keys in (("VAE", logs["vae"], ("loss", "hard", "psnr", "ssim", "kl")), ("DiT", logs["dit"], ("loss",))):
         for k, stage in enumerate(stages, 1):

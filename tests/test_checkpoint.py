@@ -7,7 +7,7 @@ from torch import nn
 
 from tenku.checkpoint import load_component, load_manifest, save_component, save_pipeline
 from tenku.config import to_dict
-from tenku.errors import CheckpointError
+from tenku.errors import CheckpointError, TenkuError
 
 
 @dataclass(kw_only=True)
@@ -81,6 +81,15 @@ def test_failed_save_leaves_old_checkpoint(tmp_path):
     with pytest.raises(RuntimeError):
         save_pipeline(tmp_path / "ckpt", {"dit": (Broken(), cfg)})
     load_component(tmp_path / "ckpt", "dit", Tiny, TinyConfig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_extra_files_land_inside_the_folder_or_nothing_is_written(tmp_path):
+    model, cfg = tiny()
+    save_pipeline(tmp_path / "ckpt", {"dit": (model, cfg)}, files={"logs/dit.jsonl": '{"step": 1}\n'})
+    assert (tmp_path / "ckpt" / "logs" / "dit.jsonl").read_text() == '{"step": 1}\n'
+    with pytest.raises(TenkuError, match="would land outside the pipeline folder"):
+        save_pipeline(tmp_path / "other", {"dit": (model, cfg)}, files={"../escape.txt": "x"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
 
 
