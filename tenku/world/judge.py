@@ -83,9 +83,11 @@ TURNING_BALL_FILL = 0.12
 BALL_FIT = 0.95
 CUBE_FIT = 1.15
 # an outline narrower than a cube's (elongation under 0.8) is a can's unless a cube's outline fits the mattes better
-# than a can's by this factor: a cube bouncing or thrown at 8-10 px reads 0.75-0.8 through H.264 (seed 11 clips 121,
-# 237: cube 7-8% better), cans fit their own outline 2-5x better; on seed 0's 500 clean clips the check turned 2 of
-# 5 cubes and 2 of 5 pyramids taken for cans right, and no can wrong (1.0 turned one)
+# than a can's by this factor: then the two readings disagree and the shape is unsure. Bouncing or thrown 8-10 px
+# cubes read 0.75-0.8 through H.264 with the cube's outline 7-11% the better fit (seed 11 clips 121, 237), but so did
+# a falling can whose mattes fit both badly (seed 12 clip 122: 0.12-0.14, the cube's 12% better), while cans seen
+# clearly fit their own outline 2-5x better; on seed 0's 500 clean clips 5 outlines disagreed so (2 cubes, 2
+# pyramids and a ball, none a can), all misread as cans before
 CAN_FIT = 1.05
 CUT_TAPER = 1.6  # shape: a silhouette this much wider at its top third than its bottom one is cut off below
 # a silhouette whose fill of its box spreads (`_spread`) by more than this over the clip is turning: measured on
@@ -550,7 +552,7 @@ def _size_name(metres: float) -> str:
 def classify_shape(s: Seen) -> str | None:
     """Ball, cube, pyramid or cylinder from the silhouette's median features over clean sightings; between ball and
     cube, the better fit of their outlines to the silhouettes' mattes decides (`_ball_or_cube`), and a narrow outline
-    is a can's unless a cube's fits clearly better (`_can_or_other`)."""
+    is a can's unless a cube's fits it better (then unsure: `_can_or_unsure`)."""
     blobs = s.silhouettes
     if len(blobs) < 2:
         return None
@@ -570,7 +572,7 @@ def classify_shape(s: Seen) -> str | None:
     span = float(np.median([max(b.width, b.height) * b.px for b in blobs]))
     turning = len(blobs) >= 4 and span >= TURNING_MIN_PX and _spread(np.array(fills)) > TURNING_BALL_FILL
     if turning:
-        return _can_or_other(s) if elong < 0.8 else (_ball_or_cube(s) or "cube")
+        return _can_or_unsure(s) if elong < 0.8 else (_ball_or_cube(s) or "cube")
     if compact > 0.76 or (compact > 0.66 and fill < 0.85 and elong > 0.88):
         return _ball_or_cube(s) or "ball"
     # an ellipse fills pi/4 of its box however the frame was stretched, and keeps doing so while it turns: a ball
@@ -588,7 +590,7 @@ def classify_shape(s: Seen) -> str | None:
     # nothing else tells: the outline's fit to a ball's or a cube's decides, or nothing does (on seed 0's 500 clips,
     # 5 of the 7 shapes this far with neither fit clearly better were balls, pyramids or cans taken for cubes)
     if elong < 0.8:
-        return _can_or_other(s)
+        return _can_or_unsure(s)
     fitted = sum(b.matte is not None and b.matte.sum() >= 4.0 for b in blobs) >= 2
     return _ball_or_cube(s) if fitted else "cube"  # (no mattes to fit: the features alone, a cube's)
 
@@ -601,15 +603,15 @@ _AREA = {"ball": np.pi / 4, "cube": 1.0 - 0.22**2, "cylinder": 0.7}  # share of 
 # (physics.outline)
 
 
-def _can_or_other(s: Seen) -> str | None:
-    """A narrow outline's shape: "cylinder", unless a cube's outline fits the silhouettes' mattes `CAN_FIT` times
-    better than a can's (then ball or cube as `_ball_or_cube` tells, or unsure); a can without two mattes to fit."""
+def _can_or_unsure(s: Seen) -> str | None:
+    """A narrow outline's shape: "cylinder", or None (unsure) where a cube's outline fits the silhouettes' mattes
+    `CAN_FIT` times better than a can's; a can without two mattes to fit."""
     mattes = [b.matte for b in s.silhouettes if b.matte is not None and b.matte.sum() >= 4.0]
     if len(mattes) < 2:
         return "cylinder"
     can = float(np.median([_template_error(a, "cylinder") for a in mattes]))
     cube = float(np.median([_template_error(a, "cube") for a in mattes]))
-    return _ball_or_cube(s) if can > CAN_FIT * cube else "cylinder"
+    return None if can > CAN_FIT * cube else "cylinder"
 
 
 def _ball_or_cube(s: Seen) -> str | None:

@@ -967,7 +967,7 @@ def test_a_dark_speck_at_a_night_frames_border_is_no_second_object_of_its_colour
 
 
 @pytest.mark.parametrize("i", [121, 237])
-def test_a_cube_whose_outline_reads_narrow_is_a_cube_where_a_cubes_outline_fits_better_than_a_cans(i, tmp_path):
+def test_a_narrow_outline_that_a_cubes_fits_better_than_a_cans_is_no_can_but_unsure(i, tmp_path):
     # the judge validation's seed 11 clips 121 (a bouncing 8x10-px cube) and 237 (a thrown cube beside a falling
     # can, 128x72): through H.264 the cubes' outlines read 0.75-0.8 as wide as tall, which alone says can
     scene = SceneSpec.from_json(_NARROW_CUBES[i])
@@ -976,8 +976,12 @@ def test_a_cube_whose_outline_reads_narrow_is_a_cube_where_a_cubes_outline_fits_
     w, h = (64, 64) if i == 121 else (128, 72)
     spec = RenderSpec(width=w, height=h, fps=8.0, seconds=4.0)
     frames, fps = _through_h264(tmp_path / "c.mp4", render(scene, spec, seed=i), spec.fps)
-    shapes = {s.color: s.shape for s in jd.look(tr.prepare(frames, fps)).objects}
-    assert shapes == {o.color: o.shape for o in scene.objects}  # the can beside the cube (237) stays a can
+    seen = {s.color: s for s in jd.look(tr.prepare(frames, fps)).objects}
+    cube = next(o.color for o in scene.objects if o.shape == "cube")
+    assert seen[cube].shape is None and "fits no shape clearly" in seen[cube].unsure["shape"]
+    if i == 237:
+        assert seen["black"].shape == "cylinder"  # the can beside it, whose outline fits a can's, stays a can
+    assert jd.judge_query(frames, fps, _query_of(scene)).criterion("objects").passed
 
 
 _NARROW_CUBES = {
