@@ -603,10 +603,15 @@ _AREA = {"ball": np.pi / 4, "cube": 1.0 - 0.22**2, "cylinder": 0.7}  # share of 
 # (physics.outline)
 
 
+def _mattes(s: Seen) -> list[np.ndarray]:
+    """The silhouettes' mattes that hold enough of the object to fit an outline to (4 pixels' worth)."""
+    return [b.matte for b in s.silhouettes if b.matte is not None and b.matte.sum() >= 4.0]
+
+
 def _can_or_unsure(s: Seen) -> str | None:
     """A narrow outline's shape: "cylinder", or None (unsure) where a cube's outline fits the silhouettes' mattes
     `CAN_FIT` times better than a can's; a can without two mattes to fit."""
-    mattes = [b.matte for b in s.silhouettes if b.matte is not None and b.matte.sum() >= 4.0]
+    mattes = _mattes(s)
     if len(mattes) < 2:
         return "cylinder"
     can = float(np.median([_template_error(a, "cylinder") for a in mattes]))
@@ -617,7 +622,7 @@ def _can_or_unsure(s: Seen) -> str | None:
 def _ball_or_cube(s: Seen) -> str | None:
     """"ball" or "cube" where one outline fits the silhouettes' mattes clearly better than the other (`BALL_FIT`,
     `CUBE_FIT`); None where neither does or without two mattes to fit."""
-    mattes = [b.matte for b in s.silhouettes if b.matte is not None and b.matte.sum() >= 4.0]
+    mattes = _mattes(s)
     if len(mattes) < 2:
         return None
     ball = float(np.median([_template_error(a, "ball") for a in mattes]))
