@@ -1381,3 +1381,123 @@ def test_a_thin_line_across_the_faint_window_is_stripped_but_what_stands_on_it_s
     thick = np.zeros((12, 40), bool)
     thick[2:10, :] = True  # 8 rows of 12 across the window: no thin line, a faint object filling it
     assert not jd._faint_lines(thick, 40.0, 12.0).any()
+
+
+# --- round 15: the judge validation's seed 13 ------------------------------------------------------------------------
+
+_SEED13 = {
+    314: '{"camera": "static", "collisions": true, "objects": [{"color": "purple", "direction": "none", "friction": '
+    '0.563, "motion": "spin", "restitution": 0.75, "shape": "cube", "size": "large", "vx": 0.0, "vy": 0.0, "x": 3.091, '
+    '"y": 0.0}], "occluders": [], "setting": "beach"}',
+    331: '{"camera": "static", "collisions": false, "objects": [{"color": "purple", "direction": "none", "friction": '
+    '0.576, "motion": "orbit", "restitution": 0.75, "shape": "cylinder", "size": "small", "vx": 0.0, "vy": 0.0, "x": '
+    '-0.613, "y": 0.117}, {"color": "red", "direction": "none", "friction": 0.559, "motion": "rest", "restitution": '
+    '0.75, "shape": "ball", "size": "medium", "vx": 0.0, "vy": 0.0, "x": 2.08, "y": 0.0}, {"color": "blue", '
+    '"direction": "left", "friction": 0.683, "motion": "fall", "restitution": 0.471, "shape": "pyramid", "size": '
+    '"medium", "vx": -0.44, "vy": 0.0, "x": 1.048, "y": 2.473}, {"color": "green", "direction": "none", "friction": '
+    '0.699, "motion": "spin", "restitution": 0.75, "shape": "ball", "size": "large", "vx": 0.0, "vy": 0.0, "x": '
+    '-2.617, "y": 0.0}], "occluders": [{"kind": "tree", "width": 1.637, "x": 1.174}], "setting": "night"}',
+    450: '{"camera": "pan_left", "collisions": true, "objects": [{"color": "orange", "direction": "none", "friction": '
+    '0.524, "motion": "orbit", "restitution": 0.75, "shape": "cube", "size": "medium", "vx": 0.0, "vy": 0.0, "x": '
+    '-3.228, "y": 0.299}, {"color": "purple", "direction": "none", "friction": 0.648, "motion": "spin", "restitution": '
+    '0.75, "shape": "ball", "size": "medium", "vx": 0.0, "vy": 0.0, "x": -4.081, "y": 0.0}, {"color": "black", '
+    '"direction": "none", "friction": 0.588, "motion": "rest", "restitution": 0.75, "shape": "ball", "size": "large", '
+    '"vx": 0.0, "vy": 0.0, "x": 1.74, "y": 0.0}, {"color": "blue", "direction": "right", "friction": 0.602, "motion": '
+    '"bounce", "restitution": 0.769, "shape": "pyramid", "size": "small", "vx": 0.789, "vy": 5.745, "x": -2.361, '
+    '"y": 0.0}], "occluders": [], "setting": "studio"}',
+    236: '{"camera": "static", "collisions": false, "objects": [{"color": "white", "direction": "right", "friction": '
+    '0.56, "motion": "bounce", "restitution": 0.796, "shape": "ball", "size": "large", "vx": 0.952, "vy": 5.083, "x": '
+    '-2.12, "y": 0.0}, {"color": "blue", "direction": "left", "friction": 0.597, "motion": "bounce", "restitution": '
+    '0.707, "shape": "pyramid", "size": "medium", "vx": -0.651, "vy": 5.748, "x": 2.434, "y": 0.0}, {"color": "yellow", '
+    '"direction": "none", "friction": 0.523, "motion": "rest", "restitution": 0.75, "shape": "pyramid", "size": '
+    '"medium", "vx": 0.0, "vy": 0.0, "x": 1.516, "y": 0.0}, {"color": "purple", "direction": "none", "friction": 0.649, '
+    '"motion": "rest", "restitution": 0.75, "shape": "ball", "size": "large", "vx": 0.0, "vy": 0.0, "x": -0.642, "y": '
+    '0.0}], "occluders": [], "setting": "grass"}',
+    67: '{"camera": "pan_right", "collisions": true, "objects": [{"color": "pink", "direction": "left", "friction": '
+    '0.662, "motion": "throw", "restitution": 0.501, "shape": "cylinder", "size": "small", "vx": -2.102, "vy": 5.2, '
+    '"x": 4.027, "y": 0.508}, {"color": "purple", "direction": "left", "friction": 0.537, "motion": "throw", '
+    '"restitution": 0.494, "shape": "cube", "size": "large", "vx": -1.65, "vy": 5.368, "x": 3.107, "y": 0.536}], '
+    '"occluders": [], "setting": "room"}',
+}
+
+
+def _seed13(i: int, spec: RenderSpec, tmp_path=None) -> tuple[SceneSpec, np.ndarray, float]:
+    """Seed 13 clip i of the judge validation: (scene, frames, fps), through H.264 when `tmp_path` is given."""
+    from tenku.world.render import render
+
+    scene = SceneSpec.from_json(_SEED13[i])
+    frames = render(scene, spec, seed=i)
+    if tmp_path is None:
+        return scene, frames, spec.fps
+    return (scene, *_through_h264(tmp_path / f"{i}.mp4", frames, spec.fps))
+
+
+def test_a_spin_in_place_played_in_order_repeats_its_outline_and_one_shuffled_does_not():
+    # seed 13 clip 314: a large cube spinning in place on a beach, its frames shuffled; nothing travels, so no path
+    # is rough, and each frame shows the cube at some turn, so only the order of the turns tells
+    scene, frames, fps = _seed13(314, RenderSpec(width=96, height=96, fps=10.0, seconds=4.0))
+    shuffled = frames[np.random.default_rng(0).permutation(len(frames))]
+    seen = jd.look(tr.prepare(frames, fps))
+    assert jd._turn_order(seen, seen.objects[0]) > 2 * jd.TURN_ORDER_Z
+    assert jd.judge_query(frames, fps, _query_of(scene)).criterion("consistency").passed
+    bad = jd.judge_query(shuffled, fps, _query_of(scene)).criterion("consistency")
+    assert not bad.passed and "turns in no order" in bad.detail
+    # an object whose outline does not turn is not asked to: a ball's never changes
+    from tenku.world.render import render
+
+    ball = jd.look(tr.prepare(render(SceneSpec(objects=[one("ball", "purple", "spin", "none", x=1.0)], setting="beach"),
+                                     RenderSpec(width=96, height=96, fps=10.0, seconds=4.0), seed=0), 10.0))
+    assert jd._turn_order(ball, ball.objects[0]) is None
+
+
+def test_a_fall_beside_a_tree_played_backwards_leaps_from_rest_though_its_bottom_never_shows(tmp_path):
+    # seed 13 clip 331: a pyramid dropped beside a tree, next to its trunk all clip (so its bottom is never "seen"),
+    # played backwards: it lies still, slides off and leaps 2 m up. Its readings on the ground are on the ground
+    # (a hidden lower part only raises them) and its top less its size bounds how high it went
+    scene, frames, fps = _seed13(331, RenderSpec(width=128, height=72, fps=8.0, seconds=4.0), tmp_path)
+    query = _query_of(scene)
+    assert jd.judge_query(frames, fps, query).criterion("physics").passed
+    back = jd.judge_query(frames[::-1].copy(), fps, query).criterion("physics")
+    assert not back.passed and "leaps" in back.detail
+
+
+def test_an_object_flying_out_through_the_frames_edge_leaves_it_rather_than_vanishes():
+    # seed 13 clip 450: a small pyramid bouncing out at the right at 6 px a frame; its last whole sighting stops a
+    # pixel short of the edge and the next frame's sliver is no object
+    scene, frames, fps = _seed13(450, RenderSpec(width=128, height=72, fps=8.0, seconds=4.0))
+    consistency = jd.judge_query(frames, fps, _query_of(scene)).criterion("consistency")
+    assert consistency.passed, consistency.detail
+    # the same pyramid erased in mid-frame still vanishes
+    from dataclasses import replace
+
+    from tenku.world.render import render_trajectory
+
+    spec = RenderSpec(width=128, height=72, fps=8.0, seconds=4.0)
+    traj = simulate(scene, spec)
+    without = SceneSpec.from_json(scene.to_json())
+    without.objects = without.objects[:3]
+    keep = [0, 1, 2]
+    sub = replace(traj, **{k: getattr(traj, k)[keep] for k in ("x", "y", "angle", "vx", "vy", "visible", "cover", "size")})
+    erased = frames.copy()
+    erased[10:] = render_trajectory(without, spec, sub)[10:]
+    assert not jd.judge_query(erased, fps, _query_of(scene)).criterion("consistency").passed
+
+
+def test_the_direction_of_an_object_thrown_against_another_is_where_it_set_off(tmp_path):
+    # seed 13 clip 67: a small can thrown to the left side by side with a large cube, touching it from the first
+    # frame until the cube knocks it back to the right; its first clean sighting is after the knock
+    scene, frames, fps = _seed13(67, RenderSpec(width=96, height=96, fps=8.0, seconds=4.0), tmp_path)
+    motion = jd.judge_query(frames, fps, _query_of(scene)).criterion("motion")
+    assert motion.passed, motion.detail
+
+
+def test_objects_hidden_from_clean_view_most_of_the_time_still_may_not_leap_to_and_fro():
+    # seed 13 clip 236, shuffled: two bouncing objects overlapped by their neighbours in all but a few frames, so no
+    # clean stretch is long enough for the path's roughness; every sighting shows them leaping 1-3 m a frame to and fro
+    scene, frames, fps = _seed13(236, RenderSpec(width=128, height=72, fps=8.0, seconds=4.0))
+    seen = jd.look(tr.prepare(frames, fps))
+    assert all(jd._teleports(s) == 0 for s in seen.objects)
+    assert jd.judge_query(frames, fps, _query_of(scene)).criterion("consistency").passed
+    shuffled = frames[np.random.default_rng(0).permutation(len(frames))]
+    bad = jd.judge_query(shuffled, fps, _query_of(scene)).criterion("consistency")
+    assert not bad.passed and "leaps back and forth" in bad.detail
