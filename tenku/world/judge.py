@@ -159,6 +159,8 @@ TURN_ORDER_Z = 3.5  # consistency: a turning object's outlines must match at som
 TURN_LAGS = 16  # deviations better than the same outlines in random orders do (a turn played in order repeats itself)
 TURN_SHUFFLES = 100  # ... random orders the lags are compared with (a fixed seed: the judge stays deterministic)
 TURN_MIN_VIEWS = 16  # ... over at least this many clean sightings
+TURN_MIN_SHARE = 0.6  # ... in at least this share of the clip's frames (seed 14 clip 254: a spin whose neighbours cover
+# part of it in half the frames reads out of order)
 OCCLUDER_MIN_M2 = 0.1  # occluder-coloured patches smaller than this (square metres at zoom 1) hide nothing
 BG_JUMP = 8.0  # consistency: a background step above this many L units (and 4x the median step) is a jump
 
@@ -1657,7 +1659,11 @@ def _teleports(s: Seen) -> int:
     and straight back by as much the frame after. A partly hidden object's centre is off by half its size at most,
     so such a step is real, and only a wall or a collision turns a horizontal motion round: the world's objects
     travel at most 2-3 m/s sideways (a quarter of a metre a frame at 8 fps) unless knocked, and a knock sends them
-    one way, while frames in random order send a moving object to and fro at every frame."""
+    one way, while frames in random order send a moving object to and fro at every frame. 0 for a track with fewer
+    than 3 clean sightings."""
+    if s.clean.sum() < 3:
+        return 0  # never seen whole: a track of background pieces its colour picks out (seed 14 clip 369: "black"
+        # patches of a room linked now to one piece, now to another), no object to hold to a path
     step = max(s.size_m, 0.5)
     dx = np.diff(s.x)
     ok = np.diff(s.frame) == 1
@@ -1668,7 +1674,7 @@ def _teleports(s: Seen) -> int:
 def _turn_order(scene: Scene, s: Seen) -> float | None:
     """How far a turning object's turn is from frames in random order, in standard deviations; None for an object
     this cannot tell: one that travels (`_jitter` follows its path), one whose outline does not turn (`_rotates`),
-    or one with fewer than `TURN_MIN_VIEWS` clean sightings.
+    or one with fewer than `TURN_MIN_VIEWS` clean sightings or clean in less than `TURN_MIN_SHARE` of the frames.
 
     A turn played in order changes the outline a little each frame and repeats it after a turn (or the part of one
     the shape's symmetry makes a whole), so at some lag of 1 to `TURN_LAGS` frames the outlines of sightings that far
@@ -1680,7 +1686,7 @@ def _turn_order(scene: Scene, s: Seen) -> float | None:
     if _rotates(s) is not True:
         return None
     c = s.clean
-    if c.sum() < TURN_MIN_VIEWS or max(_middle_range(s.x[c]), _middle_range(s.bottom[c])) >= STILL_M + 0.25 * s.size_m:
+    if c.sum() < max(TURN_MIN_VIEWS, TURN_MIN_SHARE * scene.classes.shape[0]) or max(_middle_range(s.x[c]), _middle_range(s.bottom[c])) >= STILL_M + 0.25 * s.size_m:
         return None
     blobs = [b for b, ok in zip(s.track.blobs, c) if ok]
     # each mask sampled at frame 0's scale about its centroid (a zooming camera grows or shrinks the outline, which
