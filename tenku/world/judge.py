@@ -1702,22 +1702,24 @@ def _turn_order(scene: Scene, s: Seen) -> float | None:
         inside = ((ys >= 0) & (ys < h))[:, None] & ((xs >= 0) & (xs < w))[None, :]
         patch = scene.classes[b.frame][np.clip(ys, 0, h - 1)][:, np.clip(xs, 0, w - 1)] == b.color
         masks.append(patch & inside)
-    m = np.stack(masks).reshape(len(masks), -1).astype(np.float32)  # (n, (2r+1)^2)
+    stack = np.stack(masks)  # (n, 2r+1, 2r+1)
     n = len(masks)
+    m = stack.reshape(n, -1).astype(np.float32)
     # mismatch of every pair, the best over one-pixel shifts of the second mask
     best = np.ones((n, n), np.float32)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
-            sh = np.roll(np.stack(masks), (dy, dx), axis=(1, 2)).reshape(n, -1).astype(np.float32)
+            sh = np.roll(stack, (dy, dx), axis=(1, 2)).reshape(n, -1).astype(np.float32)
             inter = m @ sh.T
             union = m.sum(1)[:, None] + sh.sum(1)[None, :] - inter
             best = np.minimum(best, 1.0 - inter / np.maximum(union, 1.0))
     d = np.minimum(best, best.T)
-    frames = np.array([b.frame for b in blobs])
-    pairs = [(np.flatnonzero(np.isin(frames + lag, frames)), lag) for lag in range(1, TURN_LAGS + 1)]
-    pos = {int(f): i for i, f in enumerate(frames)}
-    lags = [(np.array([pos[int(frames[i])] for i in a]), np.array([pos[int(frames[i]) + lag] for i in a]))
-            for a, lag in pairs if a.size >= 4]
+    pos = {b.frame: i for i, b in enumerate(blobs)}  # sighting index of each frame
+    lags = []  # per lag: the index pairs of sightings that far apart, where there are 4 or more
+    for lag in range(1, TURN_LAGS + 1):
+        pairs = [(i, pos[f + lag]) for f, i in pos.items() if f + lag in pos]
+        if len(pairs) >= 4:
+            lags.append(tuple(np.array(v) for v in zip(*pairs)))
     if not lags:
         return None
 
