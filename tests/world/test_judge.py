@@ -969,7 +969,9 @@ def test_a_dark_speck_at_a_night_frames_border_is_no_second_object_of_its_colour
 @pytest.mark.parametrize("i", [121, 237])
 def test_a_narrow_outline_that_a_cubes_fits_better_than_a_cans_is_no_can_but_unsure(i, tmp_path):
     # the judge validation's seed 11 clips 121 (a bouncing 8x10-px cube) and 237 (a thrown cube beside a falling
-    # can, 128x72): through H.264 the cubes' outlines read 0.75-0.8 as wide as tall, which alone says can
+    # can, 128x72): through H.264 the cubes' outlines read 0.75-0.8 as wide as tall, which alone says can. (Clip
+    # 237's cube flies past a brick wall: since the wall's pixels no longer count as its rows' background in the
+    # silhouette's matte, its outline reads whole, and a cube.)
     scene = SceneSpec.from_json(_NARROW_CUBES[i])
     from tenku.world.render import render
 
@@ -978,7 +980,10 @@ def test_a_narrow_outline_that_a_cubes_fits_better_than_a_cans_is_no_can_but_uns
     frames, fps = _through_h264(tmp_path / "c.mp4", render(scene, spec, seed=i), spec.fps)
     seen = {s.color: s for s in jd.look(tr.prepare(frames, fps)).objects}
     cube = next(o.color for o in scene.objects if o.shape == "cube")
-    assert seen[cube].shape is None and "fits no shape clearly" in seen[cube].unsure["shape"]
+    if i == 121:
+        assert seen[cube].shape is None and "fits no shape clearly" in seen[cube].unsure["shape"]
+    else:
+        assert seen[cube].shape == "cube"
     if i == 237:
         assert seen["black"].shape == "cylinder"  # the can beside it, whose outline fits a can's, stays a can
     assert jd.judge_query(frames, fps, _query_of(scene)).criterion("objects").passed
@@ -1501,3 +1506,113 @@ def test_objects_hidden_from_clean_view_most_of_the_time_still_may_not_leap_to_a
     shuffled = frames[np.random.default_rng(0).permutation(len(frames))]
     bad = jd.judge_query(shuffled, fps, _query_of(scene)).criterion("consistency")
     assert not bad.passed and "leaps back and forth" in bad.detail
+
+
+# --- round 16: the judge validation's seed 15 ------------------------------------------------------------------------
+
+_SEED15 = {
+    6: '{"camera": "zoom_out", "collisions": false, "objects": [{"color": "orange", "direction": "left", "friction": '
+    '0.631, "motion": "bounce", "restitution": 0.72, "shape": "cylinder", "size": "medium", "vx": -0.701, "vy": '
+    '4.704, "x": 1.522, "y": 0.0}, {"color": "black", "direction": "left", "friction": 0.632, "motion": "fall", '
+    '"restitution": 0.462, "shape": "cylinder", "size": "large", "vx": -0.55, "vy": 0.0, "x": 1.189, "y": 2.069}, '
+    '{"color": "green", "direction": "none", "friction": 0.545, "motion": "fall", "restitution": 0.529, "shape": '
+    '"ball", "size": "medium", "vx": 0.0, "vy": 0.0, "x": -0.911, "y": 2.116}], "occluders": [], "setting": "night"}',
+    194: '{"camera": "static", "collisions": false, "objects": [{"color": "pink", "direction": "right", "friction": 0.572,'
+    ' "motion": "throw", "restitution": 0.459, "shape": "pyramid", "size": "large", "vx": 1.736, "vy": 4.534, "x": '
+    '-2.492, "y": 0.519}, {"color": "purple", "direction": "none", "friction": 0.53, "motion": "bounce", '
+    '"restitution": 0.818, "shape": "ball", "size": "medium", "vx": 0.0, "vy": 5.554, "x": -1.531, "y": 0.0}], '
+    '"occluders": [], "setting": "studio"}',
+    140: '{"camera": "static", "collisions": false, "objects": [{"color": "gray", "direction": "none", "friction": 0.659, '
+    '"motion": "fall", "restitution": 0.525, "shape": "ball", "size": "large", "vx": 0.0, "vy": 0.0, "x": 2.186, "y":'
+    ' 2.117}, {"color": "pink", "direction": "right", "friction": 0.513, "motion": "roll", "restitution": 0.75, '
+    '"shape": "ball", "size": "large", "vx": 1.94, "vy": 0.0, "x": -3.016, "y": 0.0}, {"color": "yellow", '
+    '"direction": "none", "friction": 0.535, "motion": "rest", "restitution": 0.75, "shape": "pyramid", "size": '
+    '"medium", "vx": 0.0, "vy": 0.0, "x": 2.662, "y": 0.0}], "occluders": [{"kind": "wall", "width": 1.53, "x": '
+    '-1.763}], "setting": "grass"}',
+    431: '{"camera": "zoom_out", "collisions": true, "objects": [{"color": "pink", "direction": "right", "friction": '
+    '0.655, "motion": "float", "restitution": 0.75, "shape": "cylinder", "size": "large", "vx": 0.35, "vy": 0.0, "x":'
+    ' -0.74, "y": 0.271}, {"color": "purple", "direction": "none", "friction": 0.544, "motion": "spin", '
+    '"restitution": 0.75, "shape": "ball", "size": "medium", "vx": 0.0, "vy": 0.0, "x": 1.256, "y": 0.0}], '
+    '"occluders": [{"kind": "tree", "width": 1.685, "x": -2.424}], "setting": "night"}',
+    479: '{"camera": "static", "collisions": true, "objects": [{"color": "green", "direction": "none", "friction": 0.596, '
+    '"motion": "orbit", "restitution": 0.75, "shape": "cube", "size": "large", "vx": 0.0, "vy": 0.0, "x": -1.309, '
+    '"y": 0.397}, {"color": "blue", "direction": "left", "friction": 0.615, "motion": "throw", "restitution": 0.484, '
+    '"shape": "cylinder", "size": "medium", "vx": -1.751, "vy": 4.651, "x": 3.04, "y": 0.301}, {"color": "yellow", '
+    '"direction": "none", "friction": 0.677, "motion": "orbit", "restitution": 0.75, "shape": "cube", "size": '
+    '"medium", "vx": 0.0, "vy": 0.0, "x": 1.338, "y": 0.238}, {"color": "white", "direction": "right", "friction": '
+    '0.577, "motion": "throw", "restitution": 0.586, "shape": "cylinder", "size": "small", "vx": 1.741, "vy": 5.236, '
+    '"x": -3.13, "y": 0.339}], "occluders": [], "setting": "night"}',
+}
+
+
+def _seed15(i: int, spec: RenderSpec, tmp_path=None) -> tuple[SceneSpec, np.ndarray, float]:
+    """Seed 15 clip i of the judge validation: (scene, frames, fps), through H.264 when `tmp_path` is given."""
+    from tenku.world.render import render
+
+    scene = SceneSpec.from_json(_SEED15[i])
+    frames = render(scene, spec, seed=i)
+    if tmp_path is None:
+        return scene, frames, spec.fps
+    return (scene, *_through_h264(tmp_path / f"{i}.mp4", frames, spec.fps))
+
+
+def test_a_bounce_that_lands_behind_a_larger_object_for_good_has_its_other_hops_hidden_not_missing():
+    # seed 15 clip 6: a can bounces once, then a large can that falls in front of it (no collisions) hides it to the
+    # clip's end; one hop seen, the rest behind the other object, as behind a tree
+    scene, frames, fps = _seed15(6, RenderSpec(width=64, height=64, fps=10.0, seconds=4.0))
+    seen = jd.look(tr.prepare(frames, fps), camera_hint="zoom_out")
+    can = next(s for s in seen.objects if s.color == "orange")
+    behind = jd._behind_at_end(seen, can)
+    assert behind >= jd.HIDDEN_HOP_S
+    assert not jd.motion_matches(can, "bounce")[0] and jd.motion_matches(can, "bounce", behind)[0]
+    motion = jd.judge_query(frames, fps, _query_of(scene)).criterion("motion")
+    assert motion.passed, motion.detail
+
+
+def test_a_throw_seen_high_beside_another_object_is_high():
+    # seed 15 clip 194: a large pyramid thrown 1.6 m high past a bouncing ball, apart from it only at launch and
+    # after landing; its bottom shows beside the ball on the way up
+    scene, frames, fps = _seed15(194, RenderSpec(width=64, height=64, fps=10.0, seconds=4.0))
+    seen = jd.look(tr.prepare(frames, fps))
+    pyramid = next(s for s in seen.objects if s.color == "pink")
+    apart = pyramid.track.series("touch") == 0
+    early = pyramid.t < 1.0
+    assert not (apart & early & (pyramid.bottom > 0.6)).any()  # apart from the ball it is never seen high early on
+    ok, why = jd.motion_matches(pyramid, "throw")
+    assert ok, why
+    assert jd.judge_query(frames, fps, _query_of(scene)).criterion("motion").passed
+
+
+def test_a_walls_pixels_are_no_background_in_a_silhouettes_matte():
+    # seed 15 clip 140: a pink ball rolls past a brick wall, which filled most of its rows in the matte's crop, so the
+    # sky beside the ball read as pink (from brick, the sky lies towards pink) and the outline as a wide cube's
+    scene, frames, fps = _seed15(140, RenderSpec(width=96, height=96, fps=12.0, seconds=4.0))
+    clip = tr.prepare(frames, fps)
+    seen = jd.look(clip)
+    ball = next(s for s in seen.objects if s.color == "pink")
+    assert ball.shape == "ball"
+    blob = next(b for b in ball.track.blobs if b.frame == 26)
+    plain, screened = tr.silhouette(clip, blob), tr.silhouette(clip, blob, occluder=seen.occluder[26])
+    assert plain.width * plain.px > 1.4 * screened.width * screened.px
+    assert abs(screened.width - screened.height) <= 0.1 * screened.width  # round: as wide as tall
+    assert jd.judge_query(frames, fps, _query_of(scene)).criterion("objects").passed
+
+
+def test_an_unprompted_track_never_in_open_view_is_not_held_to_rest_then_leap(tmp_path):
+    # seed 15 clip 431: at night the tree's dark shading is followed as small black objects beside it, never in
+    # open view, their bottoms jumping about with the tree's outline
+    scene, frames, fps = _seed15(431, RenderSpec(width=96, height=96, fps=12.0, seconds=4.0), tmp_path)
+    seen = jd.look(tr.prepare(frames, fps), camera_hint="zoom_out")
+    ghosts = [s for s in seen.objects if s.color == "black"]
+    assert ghosts and not any(s.open_view.any() for s in ghosts)
+    assert any(jd._jumps_from_rest(s, seen.objects) is not None for s in ghosts)  # the rule alone would fail it
+    physics = jd.judge_query(frames, fps, _query_of(scene)).criterion("physics")
+    assert physics.passed, physics.detail
+
+
+def test_a_kick_from_above_into_the_ground_may_send_an_object_higher(tmp_path):
+    # seed 15 clip 479: a can thrown left hits a small can from above just as it lands; it flies back to the left
+    # 1.2 m high, higher than its hop before
+    scene, frames, fps = _seed15(479, RenderSpec(width=96, height=96, fps=12.0, seconds=4.0), tmp_path)
+    physics = jd.judge_query(frames, fps, _query_of(scene)).criterion("physics")
+    assert physics.passed, physics.detail
