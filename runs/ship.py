@@ -4,9 +4,11 @@
     python3 runs/ship.py RUNS/dit-1 RUNS/dit-2 --vae-run RUNS/vae-1 --vae-run RUNS/vae-2   # staged runs (--init)
     python3 runs/ship.py RUNS/dit-2 --vae-run ... --vae-run RUNS/vae-dec --vae RUNS/vae-dec --dest /tmp/candidate
     python3 runs/ship.py RUNS/dit-5 --after tenku/weights/tenku-world   # one more stage after the shipped model
+    python3 runs/ship.py --after tenku/weights/tenku-world --vae-run RUNS/vae-6 --vae RUNS/vae-6   # a new decoder only
 
 --after DIR continues a shipped model's history when its runs are gone: the stages in DIR/logs/ come first and
-the runs given here are numbered after them (no --vae-run needed when the VAE did not change).
+the runs given here are numbered after them (no --vae-run needed when the VAE did not change). With --after and no
+DiT run, DIR's DiT ships unchanged: a new decoder alone (--vae, its run as --vae-run).
 
 --vae ships another VAE than the one the DiT trained on: one whose encoder and latent statistics are the same
 (a decoder fine-tuned with `tenku train vae --freeze-encoder`), so that the DiT's latents mean the same; anything
@@ -113,7 +115,8 @@ def parse_sample(parser: argparse.ArgumentParser, items: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dit_runs", type=Path, nargs="+", help="the DiT runs in order; the last one is shipped")
+    parser.add_argument("dit_runs", type=Path, nargs="*",
+                        help="the DiT runs in order; the last one is shipped (none: --after's DiT, unchanged)")
     parser.add_argument("--vae-run", type=Path, action="append", default=[], help="the VAE runs in order")
     parser.add_argument("--after", type=Path, default=None,
                         help="a shipped model folder whose logs hold the earlier stages (their runs may be gone)")
@@ -137,15 +140,18 @@ def main() -> None:
     if args.steps is not None and args.steps < 1:
         parser.error(f"--steps must be 1 or more, got {args.steps}")
 
+    if not args.dit_runs and (args.after is None or args.vae is None):
+        parser.error("give the DiT runs, or --after a shipped model and --vae to ship its DiT with a new decoder")
+
     from tenku.checkpoint import load_manifest
     from tenku.pipeline import Pipeline
 
-    last = args.dit_runs[-1]
-    pipe = Pipeline.from_pretrained(last)
+    last = args.dit_runs[-1] if args.dit_runs else None
+    pipe = Pipeline.from_pretrained(last if last is not None else args.after)
     if args.vae is not None:
         pipe.vae = same_latents_vae(pipe.vae, args.vae)
-    manifest = load_manifest(last / "model")
-    shipped_step = manifest.get("train", {}).get("step")
+    manifest = load_manifest(last / "model" if last is not None else args.after)
+    shipped_step = manifest.get("train", {}).get("step") if last is not None else None
     logs = {}  # "vae" / "dit" -> one list of rows per stage, earlier shipped stages first
     for name, runs in (("vae", args.vae_run), ("dit", args.dit_runs)):
         logs[name] = before[name] + [read_log(run / "log.jsonl", shipped_step if run == last else None) for run in runs]

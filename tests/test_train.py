@@ -479,6 +479,42 @@ def test_ship_after_a_shipped_model_numbers_the_new_stage_after_its_logs(tmp_pat
     assert refused.returncode != 0 and "no logs/vae.jsonl" in refused.stderr and not (tmp_path / "v3").exists()
 
 
+def test_ship_a_new_decoder_alone_after_a_shipped_model(tmp_path, trained_vae):
+    """--after with no DiT run and --vae: the shipped DiT unchanged, the decoder fine-tune in, its run the next VAE
+    stage; without --vae there is nothing to ship."""
+    from tenku.checkpoint import load_component
+    from tenku.dit import DiT
+    from tenku.config import DiTConfig
+    from tenku.vae import VideoVAE
+
+    root = Path(__file__).resolve().parents[1]
+    dit = train(dit_cfg(tmp_path / "dit", trained_vae, steps=2)).parent
+
+    def ship(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(root / "runs" / "ship.py"), *args], capture_output=True, text=True)
+
+    done = ship(str(dit), "--vae-run", str(trained_vae), "--dest", str(tmp_path / "v1"), "--guidance", "2.5")
+    assert done.returncode == 0, done.stderr
+    # the decoder fine-tunes the shipped (fp16) VAE, as the recipe does (`--init tenku/weights/tenku-world`)
+    dec = train(vae_cfg(tmp_path / "dec", steps=2, lr=1e-2, init=str(tmp_path / "v1"), freeze_encoder=True)).parent
+    done = ship("--after", str(tmp_path / "v1"), "--vae-run", str(dec), "--vae", str(dec), "--dest", str(tmp_path / "v2"))
+    assert done.returncode == 0, done.stderr
+    old, _ = load_component(tmp_path / "v1", "dit", DiT, DiTConfig)
+    new, _ = load_component(tmp_path / "v2", "dit", DiT, DiTConfig)
+    assert all(torch.equal(p, new.state_dict()[n]) for n, p in old.state_dict().items())
+    shipped, _ = load_component(tmp_path / "v2", "vae", VideoVAE, VAEConfig)
+    tuned, _ = load_component(dec / "model", "vae", VideoVAE, VAEConfig)
+    for name, p in shipped.state_dict().items():
+        torch.testing.assert_close(p, tuned.state_dict()[name], atol=2e-3, rtol=2e-3)
+    assert json.loads((tmp_path / "v2" / "manifest.json").read_text())["sample"]["guidance"] == 2.5
+    stages = [json.loads(line)["stage"] for line in (tmp_path / "v2" / "logs" / "vae.jsonl").read_text().splitlines()]
+    assert sorted(set(stages)) == [1, 2]
+    assert (tmp_path / "v2" / "logs" / "dit.jsonl").read_text() == (tmp_path / "v1" / "logs" / "dit.jsonl").read_text()
+    refused = ship("--after", str(tmp_path / "v1"), "--dest", str(tmp_path / "v3"))
+    assert refused.returncode != 0 and "--after a shipped model and --vae" in refused.stderr
+    assert not (tmp_path / "v3").exists()
+
+
 def test_the_recipe_script_is_made_of_valid_train_commands(monkeypatch):
     """runs/tenku-world.sh, the shipped model's recipe: every `tenku train` line parses into a TrainConfig (flags
     that exist, values of the right type) without training anything."""
