@@ -1426,15 +1426,21 @@ _SEED13 = {
 }
 
 
-def _seed13(i: int, spec: RenderSpec, tmp_path=None) -> tuple[SceneSpec, np.ndarray, float]:
-    """Seed 13 clip i of the judge validation: (scene, frames, fps), through H.264 when `tmp_path` is given."""
+def _validation_clip(table: dict[int, str], i: int, spec: RenderSpec, tmp_path=None) -> tuple[SceneSpec, np.ndarray, float]:
+    """Clip i of a judge validation seed whose scenes `table` holds: (scene, frames, fps), through H.264 when
+    `tmp_path` is given."""
     from tenku.world.render import render
 
-    scene = SceneSpec.from_json(_SEED13[i])
+    scene = SceneSpec.from_json(table[i])
     frames = render(scene, spec, seed=i)
     if tmp_path is None:
         return scene, frames, spec.fps
     return (scene, *_through_h264(tmp_path / f"{i}.mp4", frames, spec.fps))
+
+
+def _seed13(i: int, spec: RenderSpec, tmp_path=None) -> tuple[SceneSpec, np.ndarray, float]:
+    """Seed 13 clip i of the judge validation (`_validation_clip`)."""
+    return _validation_clip(_SEED13, i, spec, tmp_path)
 
 
 def test_a_spin_in_place_played_in_order_repeats_its_outline_and_one_shuffled_does_not():
@@ -1546,14 +1552,8 @@ _SEED15 = {
 
 
 def _seed15(i: int, spec: RenderSpec, tmp_path=None) -> tuple[SceneSpec, np.ndarray, float]:
-    """Seed 15 clip i of the judge validation: (scene, frames, fps), through H.264 when `tmp_path` is given."""
-    from tenku.world.render import render
-
-    scene = SceneSpec.from_json(_SEED15[i])
-    frames = render(scene, spec, seed=i)
-    if tmp_path is None:
-        return scene, frames, spec.fps
-    return (scene, *_through_h264(tmp_path / f"{i}.mp4", frames, spec.fps))
+    """Seed 15 clip i of the judge validation (`_validation_clip`)."""
+    return _validation_clip(_SEED15, i, spec, tmp_path)
 
 
 def test_a_bounce_that_lands_behind_a_larger_object_for_good_has_its_other_hops_hidden_not_missing():
