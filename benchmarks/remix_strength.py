@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=12)
     parser.add_argument("--strengths", default="0.5,0.6")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print each case: prompt, hit, distance")
     args = parser.parse_args()
     if args.cases < 1:
         parser.error(f"--cases must be 1 or more, got {args.cases}")
@@ -61,6 +62,9 @@ def main() -> None:
                 mix = pipe.remix(remixed, video=a, strength=given, seed=seed)
                 hits.append(mq.judge_score(mix.frames, d.fps, remixed)[2])
                 dists.append(mq.centroid_distance(a.frames, mix.frames, d.fps))
+                if args.verbose:
+                    print(f"strength {strength:g} ({name}) case {case}: {remixed!r} "
+                          f"{'found' if hits[-1] else 'missed'}, {dists[-1]:.2f} m", flush=True)
             t = float(shift_time(given, shift))
             table.add_row(f"{strength:g}", name, f"{t:.3f}", f"{sum(hits)}/{len(hits)}", f"{np.nanmean(dists):.2f}",
                           f"{np.nanmedian(dists):.2f}")
