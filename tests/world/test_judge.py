@@ -1618,16 +1618,16 @@ def test_a_kick_from_above_into_the_ground_may_send_an_object_higher(tmp_path):
     assert physics.passed, physics.detail
 
 
-_SEED16_177 = (
-    '{"camera": "static", "collisions": false, "objects": [{"color": "blue", "direction": "none", "friction": 0.605, '
+_SEED16 = {  # the judge validation's seed 16, by clip
+    177: '{"camera": "static", "collisions": false, "objects": [{"color": "blue", "direction": "none", "friction": 0.605, '
     '"motion": "fall", "restitution": 0.562, "shape": "cylinder", "size": "large", "vx": 0.0, "vy": 0.0, "x": 0.011, '
     '"y": 2.454}, {"color": "green", "direction": "right", "friction": 0.586, "motion": "fall", "restitution": 0.536,'
     ' "shape": "ball", "size": "medium", "vx": 0.68, "vy": 0.0, "x": -1.519, "y": 2.347}, {"color": "yellow", '
     '"direction": "left", "friction": 0.573, "motion": "bounce", "restitution": 0.808, "shape": "ball", "size": '
     '"medium", "vx": -0.607, "vy": 4.344, "x": 1.384, "y": 0.0}, {"color": "white", "direction": "none", "friction": '
     '0.61, "motion": "fall", "restitution": 0.514, "shape": "cube", "size": "medium", "vx": 0.0, "vy": 0.0, "x": '
-    '2.455, "y": 2.339}], "occluders": [], "setting": "studio"}'
-)
+    '2.455, "y": 2.339}], "occluders": [], "setting": "studio"}',
+}
 
 
 def test_an_object_erased_in_front_of_another_vanishes_in_place_though_the_other_shows_more(tmp_path):
@@ -1635,7 +1635,7 @@ def test_an_object_erased_in_front_of_another_vanishes_in_place_though_the_other
     # that has just landed, and is erased from 2.9 s on. The can's centre jumps 7 px as more of it shows where the
     # ball was, which read as the can moving over the ball; as it moved into the frame before, it was still
     spec = RenderSpec(width=128, height=72, fps=12.0, seconds=4.0)
-    frames, erased, fps = _erased_through_h264(tmp_path, _SEED16_177, spec, 177, drop=1, erase=slice(35, None))
+    frames, erased, fps = _erased_through_h264(tmp_path, _SEED16[177], spec, 177, drop=1, erase=slice(35, None))
     assert jd.judge_consistency(jd.look(tr.prepare(frames, fps))).passed
     detail = jd.judge_consistency(jd.look(tr.prepare(erased, fps))).detail
     assert "green ball vanishes in place" in detail, detail
