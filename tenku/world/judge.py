@@ -456,10 +456,15 @@ def look(clip: tr.Clip, camera_hint: str | None = None) -> Scene:
     ppm = clip.px_per_metre * float(cam.s.max())
     seen = [_seen(clip, cam, ppm, ground, classes, occluder, t) for t in kept]
     min_shape_px = MIN_SHAPE_PX_HALVED if halved else MIN_SHAPE_PX
+    # the occluders where a silhouette's matte must not look for background: the mask stops a row above the ground
+    # line, and trunks and walls stand on it, so two rows further down
+    screens = occluder.copy()
+    screens[:, 1:] |= occluder[:, :-1]
+    screens[:, 2:] |= occluder[:, :-2]
     for s in seen:
         picks = np.flatnonzero(s.clean)
         picks = picks[np.linspace(0, len(picks) - 1, min(len(picks), SILHOUETTES)).round().astype(int)] if len(picks) else picks
-        s.silhouettes = [b for b in (tr.silhouette(clip, s.track.blobs[k], occluder=occluder[s.track.blobs[k].frame]) for k in picks) if b is not None]
+        s.silhouettes = [b for b in (tr.silhouette(clip, s.track.blobs[k], occluder=screens[s.track.blobs[k].frame]) for k in picks) if b is not None]
         s.shape = classify_shape(s)
         span = float(np.median([max(b.width, b.height) * b.px for b in s.silhouettes])) if s.silhouettes else 0.0
         if s.shape is None:  # seen only beside other objects, occluders or the frame's edge: no whole outline

@@ -582,11 +582,7 @@ def silhouette(clip: Clip, blob: Blob, target: float = 40.0, occluder: np.ndarra
     if occluder is not None and occluder.any():
         rows = np.clip((np.arange(r0, r1) / k).astype(int), 0, occluder.shape[0] - 1)
         cols = np.clip((np.arange(w0, w1) / k).astype(int), 0, occluder.shape[1] - 1)
-        # (the judge's mask stops a row above the ground line, where trunks and walls stand: two rows further down)
-        grown = occluder.copy()
-        grown[1:] |= occluder[:-1]
-        grown[2:] |= occluder[:-2]
-        screen = grown[rows[:, None], cols[None, :]]
+        screen = occluder[rows[:, None], cols[None, :]]
     alpha = _matte(src[r0:r1, w0:w1], blob.color, clip.settings, screen)
     if alpha is None:  # no pixel of its colour in the input crop (a blob of the upsampled frame's mixed edges)
         return None
