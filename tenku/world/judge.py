@@ -1549,13 +1549,14 @@ def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool 
             if near.sum() < 2 or max(np.ptp(o.x[near]), np.ptp(o.bottom[near])) < STILL_M:
                 continue
         contact = None  # (s's bottom, dx, dy, time) at the lowest touching sighting of s
+        sz, oz = _extent(s), _extent(o)
         for k in np.flatnonzero((s.t >= t0) & (s.t <= t1)):
             f = s.frame[k]
             if not o.frame[0] <= f <= o.frame[-1] or np.abs(o.frame - f).min() > 2:
                 continue  # o not seen about then (between its sightings it is interpolated: it may hide behind s)
             dx = np.interp(f, o.frame, o.x) - s.x[k]
-            dy = (np.interp(f, o.frame, o.bottom) + o.size_m / 2) - (s.bottom[k] + s.size_m / 2)  # > 0: o's is higher
-            touching = np.hypot(dx, dy) < 0.5 * (o.size_m + s.size_m) + TOUCH_M
+            dy = (np.interp(f, o.frame, o.bottom) + oz / 2) - (s.bottom[k] + sz / 2)  # > 0: o's is higher
+            touching = np.hypot(dx, dy) < 0.5 * (oz + sz) + TOUCH_M
             if touching and (contact is None or s.bottom[k] < contact[0]):
                 contact = (s.bottom[k], dx, dy, s.t[k])
         if contact is None:
@@ -1570,6 +1571,14 @@ def _interacts(s: Seen, objects: list[Seen], t0: float, t1: float, moving: bool 
         if -dy >= abs(dx) or _sideways_change(s, tc) > PUSH_VX:
             return True  # from below, or from the side with a kick
     return False
+
+
+def _extent(s: Seen) -> float:
+    """How tall the object is (m): its size, or its clean sightings' median height when that is more (a pyramid read
+    as a small cube from its area, seed 17 clip 61: 0.52 m by area, 0.62 m tall, 0.77 m in truth, a ball thrown
+    onto its tip then read as bouncing higher untouched)."""
+    tall = float(np.median(s.height[s.clean])) if s.clean.any() else 0.0
+    return max(s.size_m, tall)
 
 
 def _sideways_change(s: Seen, tc: float, span: float = 0.6) -> float:
