@@ -103,6 +103,10 @@ TURN_RANGE = 0.22  # ... or whose fill over its clean sightings (12 or more) spa
 TURN_ODD = 3  # ... with this many sightings off the median fill by 0.15: a turn the frame rate aliases (a cube turning
 # 30 degrees a frame at 8 fps is square-on one frame in three, which the 8 zoomed mattes may all miss)
 TURN_MIN_PX = 9.0  # ... for outlines at least this many input pixels across: smaller ones are too small to tell a turn
+ROUND_N = 8  # consistency: a path of this many sightings or more ...
+ROUND_FIT = 0.1  # ... within this share of its radius of a circle (and of a turn of a steady pace) ...
+ROUND_TURNS = 0.25  # ... over at least this share of a turn goes on round it when it leaves the frame ...
+ROUND_BACK_S = 0.5  # ... and is back in view, whole, this long before the clip ends, unless erased
 SHRUNK = 0.6  # a sighting under this share of the object's usual area shows only part of it (`_hidden_edge`)
 # consistency: a track that ends showing at least this share of the object's usual area (and `PLACE_PX2` input pixels)
 # while it and whatever covers its box move less than `PLACE_MOVE` of its size relative to each other in that frame
@@ -1640,15 +1644,18 @@ def judge_consistency(scene: Scene) -> Criterion:
             if (end == "appears" and blob.frame == 0) or (end == "vanishes" and blob.frame == f - 1):
                 continue
             step = -1 if end == "appears" else 1
+            if end == "vanishes" and _vanishes_in_place(scene, s, k):
+                # before following faint pixels: nothing of its colour, faint or not, is left in its box, and it did
+                # not move, so faint pixels nearby are something else's (seed 19 clip 81: a blue pyramid erased
+                # beside a purple ball, whose edge blends with the sky into faint blue that was followed as it)
+                notes.append(f"{name} vanishes in place at {s.t[k]:.1f} s, with nothing moving over it")
+                penalties.append(0.5)
+                continue
             g, faint_hidden = _faint_follow(scene, s, k, step)
             if g in (0, f - 1):
                 continue  # still there, faintly, to the clip's start or end: video coding washed out a small object
             if faint_hidden:
                 continue  # still there, faintly, until it went behind something
-            if end == "vanishes" and _vanishes_in_place(scene, s, k):
-                notes.append(f"{name} vanishes in place at {s.t[k]:.1f} s, with nothing moving over it")
-                penalties.append(0.5)
-                continue
             if _hidden_edge(s, k, scene, step, last=end == "vanishes"):
                 behind = None if end == "appears" else (
                     "an occluder" if s.near_occluder[k] and _should_be_back(s, f * dt)
@@ -1657,6 +1664,10 @@ def judge_consistency(scene: Scene) -> Criterion:
                 )
                 if behind:
                     notes.append(f"{name} goes behind {behind} at {s.t[k]:.1f} s and never comes back")
+                    penalties.append(0.5)
+                elif end == "vanishes" and (back := _circles_back(scene, s, k)) is not None:
+                    notes.append(f"{name} vanishes at the frame's edge at {s.t[k]:.1f} s, though its circle brings it "
+                                 f"back into view by {back:.1f} s")
                     penalties.append(0.5)
                 continue
             notes.append(f"{name} {end} out of nowhere at {s.t[k]:.1f} s")
@@ -2107,6 +2118,9 @@ def _vanishes_in_place(scene: Scene, s: Seen, k: int) -> bool:
         if c.x1 < b.x0 or c.x0 > b.x1 or c.y1 < b.y0 or c.y0 > b.y1:
             continue  # not over its box
         ux, uy = _last_velocity(u.track.blobs, j, 1)
+        if (ux - vx) * (b.cx - c.cx) + (uy - vy) * (b.cy - c.cy) < 0:
+            continue  # moving away from its box: what draws back from it cannot have slid over it (seed 19 clip 81:
+            # a spinning pyramid erased as a ball rolling past it drew away)
         rel = np.hypot(ux - vx, uy - vy)
         if j >= 1 and u.track.blobs[j - 1].frame == b.frame:
             # or as it moved into frame k: where the erased object stood in front of it, what shows of it grows in
@@ -2181,6 +2195,51 @@ def _behind_object_for_good(scene: Scene, s: Seen, k: int) -> bool:
     if any(u is not s and u.color == s.color and u.frame[0] > s.frame[k] for u in scene.objects):
         return False
     return _should_be_back(s, scene.clip.shape[0] / scene.clip.fps)
+
+
+def _circles_back(scene: Scene, s: Seen, k: int) -> float | None:
+    """When an object whose last sighting k touches the frame's edge, and whose path until then goes round a circle
+    at a steady pace (`ROUND_N`, `ROUND_FIT`, `ROUND_TURNS`), would be in the frame whole again (or still), going on
+    round it; None when it would not be back `ROUND_BACK_S` before the clip ends, when the path is no such circle,
+    or when a later track of its colour starts (it came back as another track). The circle is fitted in frame 0's
+    pixels (the camera's map) and each later frame's view of it taken through the camera again, so a pan or a zoom
+    moves the frame's edges as it does the object. An orbiting object erased as it grazes or leaves the frame's top
+    was taken for one gone for good (seed 19 clip 15, seed 18 clip 219, seed 0 clip 309)."""
+    blobs, cam = s.track.blobs, scene.camera
+    if not blobs[k].edge or k < ROUND_N - 1:
+        return None
+    if any(u is not s and u.color == s.color and u.frame[0] > s.frame[k] for u in scene.objects):
+        return None
+    fr = s.frame[: k + 1]
+    x, y = cam.to_frame0(fr, np.array([b.cx for b in blobs[: k + 1]]), np.array([b.cy for b in blobs[: k + 1]]))
+    t = fr / scene.clip.fps
+    a = np.stack([x, y, np.ones_like(x)], 1)
+    sol, *_ = np.linalg.lstsq(a, x**2 + y**2, rcond=None)
+    cx, cy = sol[0] / 2, sol[1] / 2
+    r = float(np.sqrt(max(sol[2] + cx**2 + cy**2, 1e-9)))
+    ang = np.unwrap(np.arctan2(y - cy, x - cx))
+    rate, a0 = np.polyfit(t, ang, 1)
+    if not (r > 0.3 * scene.clip.px_per_metre and np.abs(np.hypot(x - cx, y - cy) - r).mean() < ROUND_FIT * r
+            and np.abs(a0 + rate * t - ang).mean() < ROUND_FIT * 2 * np.pi
+            and abs(ang[-1] - ang[0]) >= ROUND_TURNS * 2 * np.pi):
+        return None
+    f, h, w = scene.classes.shape
+    last = f - 1 - int(round(ROUND_BACK_S * scene.clip.fps))
+    g = np.arange(fr[-1] + 1, last + 1)
+    if not g.size:
+        return None
+    th = a0 + rate * g / scene.clip.fps
+    s_g, (ccx, ccy) = cam.s[g], cam.centre
+    px = (cx + r * np.cos(th) - ccx - cam.tx[g]) / s_g + ccx  # frame g's view of where it would be
+    py = (cy + r * np.sin(th) - ccy) / s_g + ccy
+    hw = 0.5 * float(np.median([b.width for b in blobs[: k + 1]])) / s_g
+    hh = 0.5 * float(np.median([b.height for b in blobs[: k + 1]])) / s_g
+    inside = (px - hw >= 0) & (px + hw <= w - 1) & (py - hh >= 0) & (py + hh <= h - 1)
+    out = np.flatnonzero(~inside)
+    if out.size:
+        inside[: out[0]] = False  # out first, then back (whole in view all along: it grazed the edge and stayed)
+    back = np.flatnonzero(inside)
+    return float(g[back[0]] / scene.clip.fps) if back.size else None
 
 
 def _should_be_back(s: Seen, seconds: float) -> bool:
