@@ -923,7 +923,7 @@ def motion_matches(s: Seen, motion: str, behind_s: float = 0.0) -> tuple[bool, s
         ok = rise > 0.25 and (b[late] > _contact(s)).all()
         return bool(ok), f"rises at {rise:.2f} m/s"
     if motion == "orbit":
-        ok, why = _circles(s.x, s.bottom + s.size_m / 2)  # every sighting: the circle is metres wide
+        ok, why = _circles(s.x, s.bottom + s.size_m / 2, s.t)  # every sighting: the circle is metres wide
         return ok, f"circle fit: {why}"
     if motion == "fall":
         # dropped: the clip opens well above the ground and on the way down (a bounce or a throw opens on the
@@ -1033,8 +1033,9 @@ def _middle_range(v: np.ndarray, share: float = 0.1) -> float:
     return float(np.subtract(*np.percentile(v, [100 * (1 - share), 100 * share]))) if len(v) else 0.0
 
 
-def _circles(x: np.ndarray, y: np.ndarray) -> tuple[bool, str]:
-    """Kasa circle fit: does the path go round a centre in the air for most of a turn?"""
+def _circles(x: np.ndarray, y: np.ndarray, t: np.ndarray | None = None) -> tuple[bool, str]:
+    """Kasa circle fit: does the path go round a centre in the air for most of a turn? With the sightings' times
+    `t`, the turn counts across gaps in them too (`_turned`)."""
     if len(x) < 6:
         return False, "too few sightings"
     a = np.stack([x, y, np.ones_like(x)], 1)
@@ -1042,10 +1043,26 @@ def _circles(x: np.ndarray, y: np.ndarray) -> tuple[bool, str]:
     cx, cy = sol[0] / 2, sol[1] / 2
     r = np.sqrt(max(sol[2] + cx**2 + cy**2, 1e-9))
     resid = np.abs(np.hypot(x - cx, y - cy) - r).mean()
-    ang = np.unwrap(np.arctan2(y - cy, x - cx))
-    turn = abs(ang[-1] - ang[0]) / (2 * np.pi)
+    ang = np.arctan2(y - cy, x - cx)
+    turn = _turned(ang, t) if t is not None else abs(np.unwrap(ang)[-1] - ang[0]) / (2 * np.pi)
     ok = r > 0.3 and resid < 0.25 * r and turn > 0.6
     return bool(ok), f"radius {r:.2f} m, error {resid:.2f} m, {turn:.2f} turns"
+
+
+def _turned(ang: np.ndarray, t: np.ndarray) -> float:
+    """Turns (net) through the angles `ang` (radians) seen at times `t`: each step between sightings taken as the
+    turn, within a whole one, nearest the path's own pace (the median of its steps between sightings a frame or so
+    apart). `np.unwrap` takes every step as under half a turn, so a circle seen going out of the frame and coming back
+    a turn later read as going nowhere (seed 19 clip 85: a pyramid circling 1.3 turns, out through the frame's top
+    for 0.9 s, read as 0.29 turns)."""
+    d = np.angle(np.exp(1j * np.diff(ang)))  # each step wrapped to [-pi, pi]
+    dt = np.diff(t)
+    near = dt <= 1.5 * np.min(dt) if dt.size else dt.astype(bool)
+    if not near.any():
+        return abs(float(np.unwrap(ang)[-1] - ang[0])) / (2 * np.pi)
+    pace = float(np.median(d[near] / dt[near]))
+    d = d + 2 * np.pi * np.round((pace * dt - d) / (2 * np.pi))
+    return abs(float(d.sum())) / (2 * np.pi)
 
 
 # --- criteria --------------------------------------------------------------------------------------------------

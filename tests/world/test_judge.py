@@ -1844,6 +1844,14 @@ _SEED19 = {  # the judge validation's seed 19, by clip
     '"restitution": 0.75, "shape": "pyramid", "size": "medium", "vx": 0.0, "vy": 0.0, "x": -0.827, "y": 0.0}, '
     '{"color": "orange", "direction": "none", "friction": 0.657, "motion": "spin", "restitution": 0.75, "shape": '
     '"cube", "size": "medium", "vx": 0.0, "vy": 0.0, "x": -1.858, "y": 0.0}], "occluders": [], "setting": "grass"}',
+    85: '{"camera": "static", "collisions": false, "objects": [{"color": "orange", "direction": "none", "friction": '
+    '0.632, "motion": "orbit", "restitution": 0.75, "shape": "pyramid", "size": "large", "vx": 0.0, "vy": 0.0, "x":'
+    ' 0.224, "y": 0.256}, {"color": "blue", "direction": "right", "friction": 0.638, "motion": "bounce", '
+    '"restitution": 0.734, "shape": "cube", "size": "large", "vx": 0.914, "vy": 5.012, "x": -2.761, "y": 0.0}, '
+    '{"color": "white", "direction": "none", "friction": 0.696, "motion": "bounce", "restitution": 0.79, "shape": '
+    '"cube", "size": "large", "vx": 0.0, "vy": 4.871, "x": 2.178, "y": 0.0}, {"color": "gray", "direction": "none",'
+    ' "friction": 0.695, "motion": "float", "restitution": 0.75, "shape": "ball", "size": "large", "vx": 0.0, "vy":'
+    ' 0.0, "x": -1.095, "y": 0.034}], "occluders": [], "setting": "room"}',
 }
 
 
@@ -1884,3 +1892,25 @@ def test_a_spinner_erased_beside_a_ball_rolling_away_vanishes_in_place(tmp_path)
     assert jd._faint_follow(seen, pyramid, len(pyramid.frame) - 1, 1)[1]  # followed faintly "behind" the ball
     detail = jd.judge_consistency(seen).detail
     assert "blue pyramid vanishes in place" in detail, detail
+
+
+def test_a_circle_seen_leaving_the_frame_and_coming_back_a_turn_later_counts_its_turn(tmp_path):
+    # seed 19 clip 85, 64x64 through H.264: a large pyramid circles 1.3 turns in 4 s; its circle's top lies above
+    # the frame, where it is out of view for 0.9 s. Across that gap its angle moves on by most of a turn, which an
+    # unwrap that takes every step as under half a turn reads as going back
+    scene, frames, fps = _validation_clip(_SEED19, 85, RenderSpec(width=64, height=64, fps=12.0, seconds=4.0), tmp_path)
+    seen = jd.look(tr.prepare(frames, fps))
+    pyramid = next(s for s in seen.objects if s.color == "orange")
+    assert np.diff(pyramid.t).max() > 0.5 and jd.motion_matches(pyramid, "orbit")[0]
+    y = pyramid.bottom + pyramid.size_m / 2
+    assert not jd._circles(pyramid.x, y)[0]  # without the times: 0.29 turns
+    motion = jd.judge_query(frames, fps, _query_of(scene)).criterion("motion")
+    assert motion.passed, motion.detail
+
+
+def test_turns_across_a_gap_follow_the_paths_pace():
+    t = np.r_[np.arange(0, 1, 0.1), np.arange(2.5, 3.5, 0.1)]  # a gap of 1.6 s: 0.64 turns
+    ang = np.angle(np.exp(1j * 2 * np.pi * 0.4 * t))  # 0.4 turns a second, wrapped
+    assert abs(jd._turned(ang, t) - 0.4 * (t[-1] - t[0])) < 1e-6
+    assert abs(jd._turned(-ang, t) - 0.4 * (t[-1] - t[0])) < 1e-6  # the other way round, as many turns
+    assert abs(np.unwrap(ang)[-1] - ang[0]) / (2 * np.pi) < 0.5  # what np.unwrap makes of it
