@@ -123,7 +123,8 @@ ARC_MIN_PX = 4.0  # ... measured over arcs spanning at least this many input pix
 # a pixel's jitter away from any curvature: seed 0 clip 148's last hop fitted as +1.3 m/s^2)
 HIDDEN_HOP_S = 0.3  # bounce: one arc, then this long behind an occluder, where the next hops may be
 LANDING_RISE = 0.08  # a landing: the bottom's height rises at least this much (m) on both sides of a minimum
-BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous apex height (restitution <= 1)
+BOUNCE_GAIN = 1.15  # a bounce may return at most this share of the previous apex height (restitution <= 1) ...
+HOP_REACH = 2  # ... of each of this many hops before it
 REST_S = 0.5  # physics: an object still on the ground this long (s) is at rest ...
 LEAP_M = 0.3  # ... and must not rise more than this (m) above touching it unless something hits it
 TOUCH_M = 0.3  # physics: centres closer than the two half-sizes plus this (a frame's travel) may have collided
@@ -1430,7 +1431,11 @@ def judge_physics(query: PromptQuery, scene: Scene, matches) -> Criterion:
         # bottom reads high, so a reading on the ground is one); the earlier top from every reading (an upper bound),
         # the later one only from sightings whose bottom shows (a partly hidden one could read higher than it was)
         hs = hops(s, every=True)
-        for h0, h1 in zip(hs, hs[1:]):
+        # each hop against the next two: restitution <= 1 holds from any hop to every later one, and a bounce played
+        # backwards may gain less than the slack from hop to hop yet clearly over two (seed 21 clip 55, reversed:
+        # hops of 0.34, 0.53 and 0.72 m, the higher ones behind a tree)
+        pairs = [(hs[i], hs[j]) for i in range(len(hs)) for j in range(i + 1, min(i + 1 + HOP_REACH, len(hs)))]
+        for h0, h1 in pairs:
             top = h0[np.argmax(s.bottom[h0])]
             h1 = h1[s.bottom_seen[h1]]
             if not h1.size:

@@ -1914,3 +1914,29 @@ def test_turns_across_a_gap_follow_the_paths_pace():
     assert abs(jd._turned(ang, t) - 0.4 * (t[-1] - t[0])) < 1e-6
     assert abs(jd._turned(-ang, t) - 0.4 * (t[-1] - t[0])) < 1e-6  # the other way round, as many turns
     assert abs(np.unwrap(ang)[-1] - ang[0]) / (2 * np.pi) < 0.5  # what np.unwrap makes of it
+
+
+_SEED21 = {  # the judge validation's seed 21, by clip
+    55: '{"camera": "static", "collisions": true, "objects": [{"color": "yellow", "direction": "none", "friction": '
+    '0.665, "motion": "spin", "restitution": 0.75, "shape": "ball", "size": "small", "vx": 0.0, "vy": 0.0, "x": '
+    '-1.937, "y": 0.0}, {"color": "red", "direction": "left", "friction": 0.553, "motion": "bounce", "restitution":'
+    ' 0.808, "shape": "cube", "size": "medium", "vx": -0.776, "vy": 5.78, "x": 2.734, "y": 0.0}], "occluders": '
+    '[{"kind": "tree", "width": 1.342, "x": 1.803}], "setting": "studio"}',
+}
+
+
+def test_a_bounce_played_backwards_that_gains_little_each_hop_gains_over_two(tmp_path, monkeypatch):
+    # seed 21 clip 55, 96x96 through H.264, played backwards: a cube's hops read 0.34, 0.53 and 0.72 m, each within
+    # the slack of the one before (a pixel's worth, a tenth of its size), then go on growing behind a tree
+    from tenku.world.render import render
+
+    spec = RenderSpec(width=96, height=96, fps=10.0, seconds=4.0)
+    scene = SceneSpec.from_json(_SEED21[55])
+    rendered = render(scene, spec, seed=55)
+    frames, fps = _through_h264(tmp_path / "c.mp4", rendered, spec.fps)
+    assert jd.judge_query(frames, fps, _query_of(scene)).criterion("physics").passed
+    backwards = _through_h264(tmp_path / "r.mp4", rendered[::-1].copy(), spec.fps)[0]
+    physics = jd.judge_query(backwards, fps, _query_of(scene)).criterion("physics")
+    assert not physics.passed and "red cube bounces higher (0.34 m then 0.72 m)" in physics.detail, physics.detail
+    monkeypatch.setattr(jd, "HOP_REACH", 1)
+    assert jd.judge_query(backwards, fps, _query_of(scene)).criterion("physics").passed
