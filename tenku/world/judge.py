@@ -1039,15 +1039,20 @@ def _circles(x: np.ndarray, y: np.ndarray, t: np.ndarray | None = None) -> tuple
     `t`, the turn counts across gaps in them too (`_turned`)."""
     if len(x) < 6:
         return False, "too few sightings"
-    a = np.stack([x, y, np.ones_like(x)], 1)
-    sol, *_ = np.linalg.lstsq(a, x**2 + y**2, rcond=None)
-    cx, cy = sol[0] / 2, sol[1] / 2
-    r = np.sqrt(max(sol[2] + cx**2 + cy**2, 1e-9))
+    cx, cy, r = _fit_circle(x, y)
     resid = np.abs(np.hypot(x - cx, y - cy) - r).mean()
     ang = np.arctan2(y - cy, x - cx)
     turn = _turned(ang, t) if t is not None else abs(np.unwrap(ang)[-1] - ang[0]) / (2 * np.pi)
     ok = r > 0.3 and resid < 0.25 * r and turn > 0.6
     return bool(ok), f"radius {r:.2f} m, error {resid:.2f} m, {turn:.2f} turns"
+
+
+def _fit_circle(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Kasa least-squares circle through the points: (centre x, centre y, radius)."""
+    a = np.stack([x, y, np.ones_like(x)], 1)
+    sol, *_ = np.linalg.lstsq(a, x**2 + y**2, rcond=None)
+    cx, cy = float(sol[0] / 2), float(sol[1] / 2)
+    return cx, cy, float(np.sqrt(max(sol[2] + cx**2 + cy**2, 1e-9)))
 
 
 def _turned(ang: np.ndarray, t: np.ndarray) -> float:
@@ -2235,10 +2240,7 @@ def _circles_back(scene: Scene, s: Seen, k: int) -> float | None:
     fr = s.frame[: k + 1]
     x, y = cam.to_frame0(fr, np.array([b.cx for b in blobs[: k + 1]]), np.array([b.cy for b in blobs[: k + 1]]))
     t = fr / scene.clip.fps
-    a = np.stack([x, y, np.ones_like(x)], 1)
-    sol, *_ = np.linalg.lstsq(a, x**2 + y**2, rcond=None)
-    cx, cy = sol[0] / 2, sol[1] / 2
-    r = float(np.sqrt(max(sol[2] + cx**2 + cy**2, 1e-9)))
+    cx, cy, r = _fit_circle(x, y)
     ang = np.unwrap(np.arctan2(y - cy, x - cx))
     rate, a0 = np.polyfit(t, ang, 1)
     if not (r > 0.3 * scene.clip.px_per_metre and np.abs(np.hypot(x - cx, y - cy) - r).mean() < ROUND_FIT * r
