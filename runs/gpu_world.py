@@ -231,7 +231,7 @@ def assemble(src: Path, into: Path, init: Path) -> None:
     summary = json.loads((src / "summary.json").read_text())
     extra = {k: manifest["components"][k] for k in ("text", "flow")}
     info = {"sample": manifest["sample"], "train": summary}
-    save_pipeline(into, {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, extra=extra, info=info,
+    save_pipeline(into, {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, extra=extra, info=info, dtype=torch.float16,
                   card=f"# tenku-world, streamed GPU stage\n\n{json.dumps(summary, indent=1)}\n")
     (into / "logs").mkdir(exist_ok=True)
     if (src / "log.jsonl").is_file():
