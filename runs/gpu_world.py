@@ -17,7 +17,7 @@ their one-pixel ring weighted 1 + 10), so the latents keep their meaning.
     python3 runs/gpu_world.py --init tenku/weights/tenku-world --text .gpu/text --out OUT --seconds 420
 
 It writes to --out every --save-every seconds and at the end (EMA weights fp16, split under 16 MB a file;
-`runs/ship.py`-ready folders are made from them with `python3 runs/gpu_world.py --assemble OUT --into RUNS/dit-7`).
+`runs/ship.py`-ready folders are made from them with `python3 runs/gpu_world.py --assemble OUT --into RUNS/gpu-1`).
 It runs unchanged on a CPU (`--device cpu`, small --batch-size) for a smoke test.
 """
 
@@ -214,8 +214,10 @@ def load_split(out: Path, stem: str) -> dict[str, torch.Tensor]:
 
 
 def assemble(src: Path, into: Path, init: Path) -> None:
-    """Turn a run's split files into a checkpoint folder (`tenku generate --model`, `runs/ship.py`): the DiT's EMA,
-    and the VAE with the fine-tuned decoder where the run trained one; the rest (text, flow, sample) from --init."""
+    """Turn a run's split files into folders `runs/ship.py` takes: `into/model` (a checkpoint folder: the DiT's EMA,
+    the VAE with the run's fine-tuned decoder where it trained one, text, flow and sample settings from --init),
+    `into/log.jsonl` (the DiT's log rows) and `into/vae/log.jsonl` (the decoder's, as `tenku train vae` names them).
+    The two shared one device: each log's steps/s and hours are of the same wall time."""
     from tenku.checkpoint import load_component, load_manifest, save_pipeline
     from tenku.config import DiTConfig, VAEConfig
     from tenku.dit import DiT
@@ -231,12 +233,24 @@ def assemble(src: Path, into: Path, init: Path) -> None:
     summary = json.loads((src / "summary.json").read_text())
     extra = {k: manifest["components"][k] for k in ("text", "flow")}
     info = {"sample": manifest["sample"], "train": summary}
-    save_pipeline(into, {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, extra=extra, info=info, dtype=torch.float16,
-                  card=f"# tenku-world, streamed GPU stage\n\n{json.dumps(summary, indent=1)}\n")
-    (into / "logs").mkdir(exist_ok=True)
-    if (src / "log.jsonl").is_file():
-        (into / "logs" / "gpu.jsonl").write_text((src / "log.jsonl").read_text())
-    print(f"assembled {into}")
+    save_pipeline(into / "model", {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, extra=extra, info=info,
+                  dtype=torch.float16, card=f"# tenku-world, streamed GPU stage\n\n{json.dumps(summary, indent=1)}\n")
+    rows = [json.loads(line) for line in (src / "log.jsonl").read_text().splitlines() if line.strip()]
+    batch = summary["args"]["vae_batch"]
+    dit_rows, vae_rows, prev_t, prev_v = [], [], 0.0, 0
+    for r in rows:
+        dit_rows.append({k: v for k, v in r.items() if not k.startswith("vae_") and v is not None})
+        if r.get("vae_loss") is not None and r["vae_step"] > prev_v:
+            rate = (r["vae_step"] - prev_v) / max(r["t"] - prev_t, 1e-9)
+            vae_rows.append({"step": r["vae_step"], **{k[4:]: v for k, v in r.items() if k.startswith("vae_") and k not in ("vae_step", "vae_time")},
+                             "lr": r["lr"] * summary["args"]["vae_lr"] / summary["args"]["lr"],
+                             "steps_per_s": rate, "samples_per_s": rate * batch})
+            prev_v = r["vae_step"]
+        prev_t = r["t"]
+    (into / "vae").mkdir(parents=True, exist_ok=True)
+    (into / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in dit_rows))
+    (into / "vae" / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in vae_rows))
+    print(f"assembled {into}: model/, log.jsonl ({len(dit_rows)} rows), vae/log.jsonl ({len(vae_rows)} rows)")
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
@@ -457,7 +471,8 @@ def main() -> None:
             for k, v in metrics.items():
                 sums[k] = sums.get(k, 0.0) + float(v)
             n_sum += 1
-            if step % args.log_every == 0:
+            last = (time.perf_counter() - t0) >= args.seconds or halt["now"]
+            if step % args.log_every == 0 or last:
                 now = time.perf_counter()
                 vn = sums.pop("vae_n", 0.0)
                 row = {"step": step, "vae_step": vstep, "t": round(now - t0, 1), "lr": args.lr * scale}
