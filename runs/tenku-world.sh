@@ -44,4 +44,15 @@ tenku train vae --preset vae-world --init "$RUNS/vae-objects" --freeze-encoder -
   --focus-weight 10 --batch-size 8 --lr 3e-4 --warmup-steps 50 --clips 1000000 --steps "$DEC_STEPS" --log-every 25 --ckpt-every 250 \
   --device "$DEVICE" --out "$RUNS/vae-decoder"
 
+# Stage 5, on a GPU (v9): runs/gpu_world.py streams fresh world-core clips, rendered by worker processes, into a
+# pool of latents on the device and trains the DiT (and, for a fifth of the time, the decoder alone) from it, with
+# a cool-down over the last part of its time. The text encoder travels packed (runs/pack_text.py). v9 is two such
+# runs from v8 on one H200: 480 s, then 150 s more at a lower learning rate on other clips (runs/tenku-world-card.md).
+#   python3 runs/pack_text.py .gpu/text
+#   python3 runs/gpu_world.py --init tenku/weights/tenku-world --out "$RUNS/gpu-1-raw" --seconds 480 --data-seed 100
+#   python3 runs/gpu_world.py --assemble "$RUNS/gpu-1-raw" --into "$RUNS/gpu-1"
+#   python3 runs/gpu_world.py --init "$RUNS/gpu-1/model" --out "$RUNS/gpu-2-raw" --seconds 150 --lr 2.5e-4 \
+#     --warmup-steps 100 --cooldown 0.6 --data-seed 101
+#   python3 runs/gpu_world.py --assemble "$RUNS/gpu-2-raw" --into "$RUNS/gpu-2" --init "$RUNS/gpu-1/model"
+
 python3 runs/ship.py "$RUNS/dit-world" --vae-run "$RUNS/vae-world" --vae-run "$RUNS/vae-objects" --vae-run "$RUNS/vae-decoder" --vae "$RUNS/vae-decoder" --guidance 2.5
