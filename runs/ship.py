@@ -72,7 +72,8 @@ def log_summary(rows: list[dict]) -> dict:
         seconds += n / max(r["steps_per_s"], 1e-9)
         clips += n * r["samples_per_s"] / max(r["steps_per_s"], 1e-9)
     tail = rows[-20:]
-    last = {k: sum(r[k] for r in tail) / len(tail) for k in tail[0] if k not in ("step", "lr")}
+    numeric = [k for k in tail[0] if k not in ("step", "lr") and all(isinstance(r.get(k), (int, float)) for r in tail)]
+    last = {k: sum(r[k] for r in tail) / len(tail) for k in numeric}
     return {"steps": prev, "hours": seconds / 3600, "clips": clips, "last": last}
 
 
