@@ -187,6 +187,19 @@ class PixelPool:
         return video, self.focus[idx].float()
 
 
+def update(loss: torch.Tensor, opt, params, ema: torch.nn.Module, model: torch.nn.Module, step: int, decay_max: float) -> float:
+    """Backward, clip the gradient norm to 1, step, and move `ema` toward `model` (the decay ramped up as in
+    `tenku.train.Trainer`); returns the gradient norm before clipping."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    gnorm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    decay = min(decay_max, (1 + step) / (10 + step))
+    with torch.no_grad():
+        torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()], 1.0 - decay)
+    return float(gnorm)
+
+
 # --- saving ----------------------------------------------------------------------------------------------------
 
 
@@ -430,16 +443,10 @@ def main() -> None:
                                           weight=1.0 + args.focus_weight * focus, weight_fade=True)
             if not torch.isfinite(loss):
                 raise RuntimeError(f"loss {loss.item()} at step {step}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
-            opt.step()
-            decay = min(args.ema_decay, (1 + step) / (10 + step))
-            with torch.no_grad():
-                torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in dit.parameters()], 1.0 - decay)
+            gnorm = update(loss, opt, dit.parameters(), ema, dit, step, args.ema_decay)
             step += 1
             summary["step"] = step
-            metrics = {**metrics, "grad_norm": float(gnorm)}
+            metrics = {**metrics, "grad_norm": gnorm}
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             dit_time += time.perf_counter() - ts
@@ -452,13 +459,7 @@ def main() -> None:
                 for g in vopt.param_groups:
                     g["lr"] = args.vae_lr * min(1.0, (vstep + 1) / 100) * cool
                 vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * ring)
-                vopt.zero_grad(set_to_none=True)
-                vloss.backward()
-                torch.nn.utils.clip_grad_norm_(dec.decoder.parameters(), 1.0)
-                vopt.step()
-                vd = min(args.ema_decay, (1 + vstep) / (10 + vstep))
-                with torch.no_grad():
-                    torch._foreach_lerp_(list(dec_ema.parameters()), [p.detach() for p in dec.parameters()], 1.0 - vd)
+                update(vloss, vopt, dec.decoder.parameters(), dec_ema, dec, vstep, args.ema_decay)
                 vstep += 1
                 summary["vae_step"] = vstep
                 for k, v in vmetrics.items():
