@@ -303,6 +303,11 @@ def main() -> None:
         assemble(Path(args.assemble), Path(args.into), Path(args.init))
         return
 
+    if args.min_pool < args.batch_size:
+        ap.error(f"--min-pool ({args.min_pool}) must be at least --batch-size ({args.batch_size})")
+    if args.seconds <= 0:
+        ap.error(f"--seconds must be positive, got {args.seconds}")
+
     import multiprocessing as mp
 
     from tenku.data import parse_bucket
@@ -351,8 +356,7 @@ def main() -> None:
     null_text = text_states(bert, null_ids, null_mask)  # (1, L, D)
 
     params = [p for p in dit.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": 0.0},
-                             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=args.lr)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
     gen = torch.Generator(dev).manual_seed(args.seed)
 
     train_vae = args.vae_share > 0
