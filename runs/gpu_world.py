@@ -194,7 +194,9 @@ def update(loss: torch.Tensor, opt, params, ema: torch.nn.Module, model: torch.n
     loss.backward()
     gnorm = torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
-    decay = min(decay_max, (1 + step) / (10 + step))
+    from tenku.train import ema_decay_at
+
+    decay = ema_decay_at(decay_max, step)
     with torch.no_grad():
         torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()], 1.0 - decay)
     return float(gnorm)
@@ -310,7 +312,7 @@ def main() -> None:
 
     import multiprocessing as mp
 
-    from tenku.data import parse_bucket
+    from tenku.data import focus_ring, parse_bucket
 
     t_start = time.perf_counter()
     out = Path(args.out)
@@ -459,10 +461,9 @@ def main() -> None:
             if train_vae and len(pixels) >= args.vae_batch and vae_time < args.vae_share * (vae_time + dit_time):
                 ts = time.perf_counter()
                 video, fpx = pixels.draw(args.vae_batch, gen)
-                ring = torch.nn.functional.max_pool3d(fpx[:, None], (1, 3, 3), stride=1, padding=(0, 1, 1))[:, 0]
                 for g in vopt.param_groups:
                     g["lr"] = args.vae_lr * min(1.0, (vstep + 1) / 100) * cool
-                vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * ring)
+                vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * focus_ring(fpx))
                 update(vloss, vopt, dec.decoder.parameters(), dec_ema, dec, vstep, args.ema_decay)
                 vstep += 1
                 summary["vae_step"] = vstep

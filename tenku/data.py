@@ -92,6 +92,12 @@ def world_focus(frames: np.ndarray, background: np.ndarray) -> np.ndarray:
     return diff > FOCUS_THRESHOLD
 
 
+def focus_ring(focus: torch.Tensor) -> torch.Tensor:
+    """float (B, F, H, W) object pixels -> the same plus a one-pixel ring around them (their edges, where a blurry
+    decoder errs): what the VAE's focus weight covers."""
+    return F_.max_pool3d(focus[:, None], (1, 3, 3), stride=1, padding=(0, 1, 1))[:, 0]
+
+
 def focus_grid(focus: np.ndarray, f: int, h: int, w: int) -> torch.Tensor:
     """bool (F, H, W) pixel focus -> float32 (f, h, w) on the latent grid of a causal VAE (F = t (f - 1) + 1,
     H = s h, W = s w): a latent cell is 1 where any pixel it encodes (frame 0 alone, then t frames each) is."""

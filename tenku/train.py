@@ -31,7 +31,6 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from tenku.checkpoint import AtomicDir, load_component, load_state, resolve_checkpoint, save_pipeline, write_json
 from tenku.config import (
@@ -46,7 +45,7 @@ from tenku.config import (
     from_preset,
     to_dict,
 )
-from tenku.data import LatentBatches, PixelBatches, build_latent_cache, cache_key, make_source, parse_bucket
+from tenku.data import LatentBatches, PixelBatches, build_latent_cache, cache_key, focus_ring, make_source, parse_bucket
 from tenku.errors import CheckpointError, TenkuError
 
 # fields that must match to resume a run (the rest, like steps or log_every, may change between restarts)
@@ -70,6 +69,11 @@ class Dist:
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise TenkuError(f"--device {device}: no CUDA device is available here; use --device cpu")
         return cls(torch.device(device))
+
+
+def ema_decay_at(decay: float, step: int) -> float:
+    """Ramped EMA decay: short runs (tests, the first steps) track the weights instead of the random init."""
+    return min(decay, (1 + step) / (10 + step))
 
 
 # --- tasks -----------------------------------------------------------------------------------------------------
@@ -127,8 +131,7 @@ class VAETask(Task):
         if self.cfg.focus_weight:
             # object pixels and a one-pixel ring around them (their edges are where a blurry decoder errs) weigh
             # 1 + focus_weight in the L1 term
-            ring = F.max_pool3d(batch["focus"][:, None], (1, 3, 3), stride=1, padding=(0, 1, 1))[:, 0]  # (B, F, H, W)
-            batch["weight"] = 1.0 + self.cfg.focus_weight * ring
+            batch["weight"] = 1.0 + self.cfg.focus_weight * focus_ring(batch["focus"])  # (B, F, H, W)
         return batch
 
     @torch.no_grad()
@@ -312,8 +315,7 @@ class Trainer:
         return lr
 
     def ema_decay_at(self, step: int) -> float:
-        """Ramped decay: short runs (tests, the first steps) track the weights instead of the random init."""
-        return min(self.cfg.ema_decay, (1 + step) / (10 + step))
+        return ema_decay_at(self.cfg.ema_decay, step)
 
     # one step -----------------------------------------------------------------------------------------------
 
