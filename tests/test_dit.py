@@ -198,3 +198,23 @@ def test_world_presets_fit_together():
     for name in DIT_PRESETS:
         cfg = from_preset(DiTConfig, DIT_PRESETS, name)
         assert sum(cfg.derived()["rope_dims"]) == cfg.dim // cfg.heads
+
+
+def test_grown_model_computes_the_same_function_and_then_trains_its_new_blocks():
+    model = make_dit()
+    depth = model.cfg.depth
+    grown = model.grown(depth + 3)
+    assert grown.cfg.depth == depth + 3 and model.cfg.depth == depth  # the original is untouched
+    args = inputs()
+    with torch.no_grad():
+        assert torch.allclose(grown(*args), model(*args), atol=1e-6)
+    # the new blocks are not dead: their gates and cross-attention output get gradients and move the output
+    grown(*args).square().mean().backward()
+    old = {i + (i * 3) // depth for i in range(depth)}
+    new = [p for p in range(depth + 3) if p not in old]
+    assert len(new) == 3
+    for p in new:
+        assert grown.blocks[p].modulation.weight.grad.abs().sum() > 0
+        assert grown.blocks[p].cross.proj.weight.grad.abs().sum() > 0
+    with pytest.raises(TenkuError, match=f"at least as deep as this one \\({depth} blocks\\), got depth {depth - 1}"):
+        model.grown(depth - 1)
