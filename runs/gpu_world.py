@@ -317,6 +317,20 @@ def assemble(src: Path, into: Path, init: Path) -> None:
     print(f"assembled {into}: model/, log.jsonl ({len(dit_rows)} rows), vae/log.jsonl ({len(vae_rows)} rows)")
 
 
+def write_profile(prof, out: Path, dev: torch.device) -> None:
+    """Stop `prof` and write its tables (by device time where there is one, and by host time) to out/profile.txt."""
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    prof.stop()
+    table = prof.key_averages()
+    parts = []
+    if dev.type == "cuda":
+        parts.append("by device time\n" + table.table(sort_by="self_cuda_time_total", row_limit=30, max_name_column_width=60))
+    parts.append("by host time\n" + table.table(sort_by="self_cpu_time_total", row_limit=30, max_name_column_width=60))
+    (out / "profile.txt").write_text("\n\n".join(parts))
+    print(parts[0][:6000], flush=True)
+
+
 # --- the run ---------------------------------------------------------------------------------------------------
 
 
@@ -349,6 +363,8 @@ def main() -> None:
                     help="deepen --init's DiT to this many blocks first (new blocks start as the identity; 0: keep)")
     ap.add_argument("--transfer", choices=["auto", "shm", "pickle"], default="auto",
                     help="how rendered clips reach the trainer: shared memory (auto: where /dev/shm has 2 GB free)")
+    ap.add_argument("--profile", type=int, default=0,
+                    help="profile this many steps after the pool fills (torch.profiler; table in --out/profile.txt)")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--assemble", default=None, help="instead of training: turn a run's --out into a checkpoint")
@@ -445,15 +461,21 @@ def main() -> None:
                "torch": torch.__version__, "transfer": args.transfer, "dit_config": to_dict(dit_cfg),
                "grown_from_depth": grown_from, "step": 0, "vae_step": 0}
 
+    def to_dev(a) -> torch.Tensor:
+        """A host array to the device without waiting for the steps queued before it: a copy from pageable memory
+        waits for the device's queue to drain, one from pinned memory does not."""
+        t = torch.as_tensor(a)
+        return (t.pin_memory() if dev.type == "cuda" else t).to(dev, non_blocking=True)
+
     def ingest(item) -> None:
-        frames = torch.as_tensor(item["frames"]).to(dev, non_blocking=True)  # (n, F, H, W, 3) uint8
+        frames = to_dev(item["frames"])  # (n, F, H, W, 3) uint8
         x = frames.permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
         with torch.no_grad(), autocast:  # bf16 on a GPU: the pool keeps fp16 posteriors anyway
             mean, logvar = vae.encode_video(x)
-        pools[item["bucket"]].add(mean.float(), logvar.float(), torch.as_tensor(item["focus"]).to(dev),
-                                  torch.from_numpy(item["ids"]).to(dev), torch.from_numpy(item["mask"]).to(dev))
+        pools[item["bucket"]].add(mean.float(), logvar.float(), to_dev(item["focus"]), to_dev(item["ids"]),
+                                  to_dev(item["mask"]))
         if train_vae and item["focus_px"] is not None:
-            pixels.add(frames[:, : args.vae_frames], torch.from_numpy(item["focus_px"]).to(dev))
+            pixels.add(frames[:, : args.vae_frames], to_dev(item["focus_px"]))
 
     counters = {"clips": 0, "unknown": 0, "ingest_s": 0.0}
 
@@ -502,10 +524,18 @@ def main() -> None:
         vsums: dict[str, torch.Tensor] = {}
         n_sum = vn = 0
         t_log, clips_log, ingest_log, last_save = time.perf_counter(), counters["clips"], 0.0, time.perf_counter()
+        prof = None
+        if args.profile > 0:
+            acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if dev.type == "cuda" else [])
+            prof = torch.profiler.profile(activities=acts)
+            prof.start()
         while not halt["now"]:
             frac = (time.perf_counter() - t0) / args.seconds
             if frac >= 1.0:
                 break
+            if prof is not None and step == args.profile:
+                write_profile(prof, out, dev)
+                prof = None
             drain(block=False)
             cool = 1.0 if frac < 1 - args.cooldown else max(0.0, (1.0 - frac) / args.cooldown)
             scale = min(1.0, (step + 1) / args.warmup_steps) * cool
@@ -564,6 +594,8 @@ def main() -> None:
             if time.perf_counter() - last_save > args.save_every:
                 save(final=False)
                 last_save = time.perf_counter()
+        if prof is not None:
+            write_profile(prof, out, dev)
         summary["train_s"] = time.perf_counter() - t0
         save(final=True)
     finally:
