@@ -129,6 +129,9 @@ def main() -> None:
     parser.add_argument("--guidance", type=float, default=None,
                         help="the shipped model's default guidance scale (default: the run's); pick it by measurement")
     parser.add_argument("--steps", type=int, default=None, help="the shipped model's default denoising steps")
+    parser.add_argument("--dit-storage", choices=["float16", "int8"], default="float16",
+                        help="how the DiT's weights are stored: int8 keeps each weight matrix as int8 with a scale per "
+                             "row (half the bytes; measure it with benchmarks/world_quality.py first)")
     parser.add_argument("--sample", action="append", default=[], metavar="NAME=VALUE",
                         help="another SampleConfig default of the shipped model, e.g. end_latent_frames=2 (repeatable)")
     args = parser.parse_args()
@@ -180,7 +183,7 @@ def main() -> None:
         for name, stages in logs.items()
     }
     save_pipeline(args.dest, {"vae": (pipe.vae, pipe.vae.cfg), "dit": (pipe.dit, pipe.dit.cfg)}, extra=extra, card=card,
-                  dtype=torch.float16, info=info, files=files)
+                  dtype={"vae": torch.float16, "dit": getattr(torch, args.dit_storage)}, info=info, files=files)
     size = sum(p.stat().st_size for p in args.dest.rglob("*") if p.is_file())
     print(f"wrote {args.dest} ({size / 2**20:.1f} MB)")
 

@@ -105,7 +105,35 @@ def write_json(path: Path, data: Any) -> None:
 # --- components ------------------------------------------------------------------------------------------------
 
 
+INT8_SCALE = ".int8_row_scale"  # key suffix of an int8-stored matrix's per-row scales
+INT8_MIN_NUMEL = 4096  # smaller matrices (and every vector) stay fp16
+
+
+def quantize_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A float matrix `(rows, cols)` -> int8 `(rows, cols)` and fp16 scales `(rows,)`, symmetric per row
+    (`w ~ q * scale[:, None]`, each row's largest magnitude at +-127)."""
+    w = w.detach().float()
+    scale = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12)
+    scale = scale.half().float().clamp_min(6e-8)  # the scale that is stored (fp16) is the one that rounds
+    q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return q, scale.half()
+
+
+def dequantize_int8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Undo `quantize_int8` for every matrix stored with its scales (others pass through unchanged)."""
+    out = {}
+    for k, v in state.items():
+        if k.endswith(INT8_SCALE):
+            continue
+        scale = state.get(k + INT8_SCALE)
+        out[k] = v.float() * scale.float()[:, None] if scale is not None else v
+    return out
+
+
 def _write_component(folder: Path, module: nn.Module, cfg: Any, dtype: torch.dtype | None) -> dict[str, Any]:
+    """`dtype` None keeps each tensor's own; a float dtype stores every float tensor in it; `torch.int8` stores each
+    weight matrix of at least INT8_MIN_NUMEL values as int8 with a fp16 scale per row and the rest as fp16
+    (about half of fp16's bytes for a transformer; loading turns them back into floats)."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,8 +141,11 @@ def _write_component(folder: Path, module: nn.Module, cfg: Any, dtype: torch.dty
     state = {}
     for k, v in module.state_dict().items():
         v = v.detach()
+        if dtype == torch.int8 and v.is_floating_point() and v.ndim == 2 and v.numel() >= INT8_MIN_NUMEL:
+            state[k], state[k + INT8_SCALE] = (t.to("cpu").contiguous() for t in quantize_int8(v))
+            continue
         if dtype is not None and v.is_floating_point():
-            v = v.to(dtype)
+            v = v.to(torch.float16 if dtype == torch.int8 else dtype)
         state[k] = v.to("cpu").contiguous()
     # tied weights share storage; safetensors refuses shared tensors, so store each as its own copy
     seen: set[int] = set()
@@ -124,7 +155,7 @@ def _write_component(folder: Path, module: nn.Module, cfg: Any, dtype: torch.dty
             state[k] = v.clone()
         seen.add(ptr)
     save_file(state, str(folder / WEIGHTS), metadata={"format": "pt"})
-    stored = str(dtype).removeprefix("torch.") if dtype is not None else "native"
+    stored = {None: "native", torch.int8: "int8+float16"}.get(dtype) or str(dtype).removeprefix("torch.")
     return {"path": folder.name, "class": f"{type(module).__module__}.{type(module).__qualname__}",
             "params": sum(p.numel() for p in module.parameters()), "storage_dtype": stored}
 
@@ -199,7 +230,7 @@ def load_component(
         _require_dir(Path(dir))
         raise CheckpointError(f"{folder} is missing: the checkpoint has no {name!r} component; save it with save_component")
     cfg = load_config(dir, name, cfg_cls)
-    state = load_state(folder / WEIGHTS)
+    state = dequantize_int8(load_state(folder / WEIGHTS))
     try:
         module = cls(cfg)
     except TenkuError as e:
@@ -217,7 +248,7 @@ def save_pipeline(
     modules: dict[str, tuple[nn.Module, Any]],
     extra: dict[str, dict[str, Any]] | None = None,
     card: str = "",
-    dtype: torch.dtype | None = None,
+    dtype: torch.dtype | dict[str, torch.dtype | None] | None = None,
     info: dict[str, Any] | None = None,
     files: dict[str, str] | None = None,
 ) -> Path:
@@ -226,14 +257,16 @@ def save_pipeline(
     modules: name -> (module, config), e.g. {"vae": (vae, vae_cfg), "dit": (dit, dit_cfg)}, each a subfolder.
     extra: components without weights, stored in the manifest itself, e.g. {"text": {"encoder": "minilm", ...},
     "flow": to_dict(flow_cfg)}. info: top-level manifest entries that are not components (e.g. "sample"
-    defaults, a "train" summary). card: the README.md body (a short default is written when empty). files: more
+    defaults, a "train" summary). dtype: the storage of every module (see `_write_component`), or a dict of
+    module name -> storage (e.g. {"dit": torch.int8, "vae": torch.float16}). card: the README.md body (a short default is written when empty). files: more
     text files inside the folder, relative path -> text (e.g. the training logs).
     """
     final = Path(dir)
     components: dict[str, dict[str, Any]] = {}
     with AtomicDir(final) as tmp:
         for name, (module, cfg) in modules.items():
-            components[name] = _write_component(tmp / name, module, cfg, dtype)
+            stored = dtype.get(name) if isinstance(dtype, dict) else dtype
+            components[name] = _write_component(tmp / name, module, cfg, stored)
         for name, data in (extra or {}).items():
             if name in components:
                 raise TenkuError(f"component {name!r} given twice (as a module and as extra)")

@@ -50,6 +50,41 @@ def test_fp16_storage_loads_into_fp32(tmp_path):
     torch.testing.assert_close(w, model.blocks[0].weight.half().float())
 
 
+def test_int8_storage_halves_big_matrices_and_loads_back_close(tmp_path):
+    from safetensors.torch import load_file
+
+    from tenku.checkpoint import INT8_SCALE
+
+    model, cfg = tiny(dim=96)  # 96 x 96 = 9,216 weights a matrix: stored int8; biases and buffers fp16
+    with torch.no_grad():
+        model.blocks[0].weight[3] *= 50  # one loud row must not cost the other rows their precision
+    save_component(tmp_path, "dit", model, cfg, dtype=torch.int8)
+    raw = load_file(str(tmp_path / "dit" / "model.safetensors"))
+    assert raw["blocks.0.weight"].dtype == torch.int8 and raw["blocks.0.weight" + INT8_SCALE].shape == (96,)
+    assert raw["blocks.0.bias"].dtype == torch.float16 and raw["scale"].dtype == torch.float16
+    loaded, _ = load_component(tmp_path, "dit", Tiny, TinyConfig)
+    assert set(loaded.state_dict()) == set(model.state_dict())
+    for k, w in model.state_dict().items():
+        got = loaded.state_dict()[k]
+        assert got.dtype == torch.float32
+        if w.ndim == 2:  # each element within half a step of its row's scale
+            step = w.abs().amax(dim=1, keepdim=True) / 127
+            assert ((got - w).abs() <= 0.51 * step + 1e-7).all(), k
+            assert (got - w).abs()[:3].max() < 0.01 * w.abs()[:3].max()  # quiet rows stay fine
+        else:
+            torch.testing.assert_close(got, w.half().float())
+
+
+def test_pipeline_stores_each_component_as_asked(tmp_path):
+    vae, vcfg = tiny(dim=96)
+    dit, dcfg = tiny(dim=96, seed=1)
+    save_pipeline(tmp_path / "p", {"vae": (vae, vcfg), "dit": (dit, dcfg)}, dtype={"dit": torch.int8, "vae": torch.float16})
+    manifest = load_manifest(tmp_path / "p")
+    assert manifest["components"]["dit"]["storage_dtype"] == "int8+float16"
+    assert manifest["components"]["vae"]["storage_dtype"] == "float16"
+    assert (tmp_path / "p" / "dit" / "model.safetensors").stat().st_size < 0.6 * (tmp_path / "p" / "vae" / "model.safetensors").stat().st_size
+
+
 def test_pipeline_folder_and_overwrite(tmp_path):
     vae, vcfg = tiny(dim=4)
     dit, dcfg = tiny(dim=8)
