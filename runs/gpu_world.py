@@ -2,8 +2,8 @@
 
 On a GPU the shipped model's DiT takes thousands of clips a second, far more than one process renders or than a
 fixed latent cache of a few thousand clips should be repeated. So this script streams: worker processes render
-world-core clips (the same source as `tenku train dit --data world-core`, minus the held-out combinations) and
-tokenize their captions; the main process encodes them with the frozen VAE encoder into a pool of latent
+world-core clips (the same source as `tenku train dit --data world-core`, minus the held-out combinations; with
+--wide-share, that share from the whole world, `--data world-wide`) and tokenize their captions; the main process encodes them with the frozen VAE encoder into a pool of latent
 posteriors on the device and trains from that growing pool, each step's batch drawn from it at random (a clip is
 seen a few times, never thousands). The text encoder runs on the device every step on the drawn captions.
 
@@ -104,16 +104,17 @@ def worker(wid: int, n_workers: int, args, buckets, weights, out_q, stop) -> Non
     """Render chunks of `args.chunk` clips of one bucket and put them on `out_q`: frames and focus grids as tensors
     (which a torch.multiprocessing queue passes through shared memory instead of pickling their bytes)."""
     torch.set_num_threads(1)
-    from tenku.data import CoreWorldSource, focus_grid
+    from tenku.data import CoreWorldSource, WideWorldSource, focus_grid
 
     tok = PackedTokenizer(Path(args.text))
     share = torch.from_numpy if args.transfer == "shm" else (lambda a: a)
-    source = CoreWorldSource(args.data_seed, 8, 1 << 30)
+    sources = [CoreWorldSource(args.data_seed, 8, 1 << 30), WideWorldSource(args.data_seed, 8, 1 << 30)]
     rng = np.random.default_rng([args.data_seed, 7777, wid])
     i = wid
     while not stop.is_set():
         b = int(rng.choice(len(buckets), p=weights))
         bucket = buckets[b]
+        source = sources[int(rng.random() < args.wide_share)]
         f, h, w = bucket.latent_shape
         frames, focus, focus_px, texts, first = [], [], [], [], i
         want_px = b == 0 and rng.random() < args.pixel_share
@@ -350,6 +351,9 @@ def main() -> None:
     ap.add_argument("--focus-weight", type=float, default=4.0)
     ap.add_argument("--buckets", default="33x64x64:0.84,33x64x112:0.08,33x112x64:0.08")
     ap.add_argument("--data-seed", type=int, default=100)
+    ap.add_argument("--wide-share", type=float, default=0.0,
+                    help="share of chunks from the whole world (1-4 objects, every setting, motion, camera and "
+                         "occluder; held-out combinations removed) instead of its core")
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 3))
     ap.add_argument("--chunk", type=int, default=32)
     ap.add_argument("--pool", type=int, default=400_000, help="latent pool capacity (square bucket; others 1/5)")
@@ -378,6 +382,8 @@ def main() -> None:
         ap.error(f"--min-pool ({args.min_pool}) must be at least --batch-size ({args.batch_size})")
     if args.seconds <= 0:
         ap.error(f"--seconds must be positive, got {args.seconds}")
+    if not 0.0 <= args.wide_share <= 1.0:
+        ap.error(f"--wide-share must be between 0 and 1, got {args.wide_share}")
     if args.vae_every < 0:
         ap.error(f"--vae-every must be 0 (no decoder steps) or positive, got {args.vae_every}")
 

@@ -223,7 +223,7 @@ class TrainConfig:
     model: str = "dit"  # "vae" or "dit" (the subcommand)
     preset: str = ""  # a VAE_PRESETS / DIT_PRESETS name; "" = "<model>-debug"
     out: str = "runs/debug"  # run folder: state/ (resumable), model/ (EMA checkpoint), log.jsonl, latents/
-    data: str = "world"  # "world" (procedural), "world-core" (its core subset minus held-out combinations), "synthetic" (sliding squares, smoke tests) or a folder + captions.jsonl
+    data: str = "world"  # "world" (procedural), "world-core" (its core subset minus held-out combinations), "world-wide" (the whole world minus them), "synthetic" (sliding squares, smoke tests) or a folder + captions.jsonl
     clips: int = 512  # distinct clips per bucket drawn from "world"/"synthetic" (a folder uses all its clips)
     vae: str = ""  # dit only: the trained VAE (the --out of `tenku train vae`, or its model/ folder)
     init: str = ""  # start from these weights (a run, its model/ folder or a pipeline such as the shipped one): fine-tuning; fresh optimizer

@@ -179,6 +179,8 @@ class CoreWorldSource(ClipSource):
     plus the long one (the text encoder runs once per distinct caption when latents are cached, and on a CPU that,
     not the VAE, is the cost of a large cache)."""
 
+    core = True
+
     def __init__(self, seed: int, fps: int, clips: int):
         self.seed, self.fps, self.clips = seed, fps, clips
         self.name = f"world-core(seed={seed}, fps={fps}, clips={clips}, held_out=v1)"
@@ -195,13 +197,24 @@ class CoreWorldSource(ClipSource):
         spec = RenderSpec(width=bucket.width, height=bucket.height, fps=self.fps, seconds=bucket.frames / self.fps).check()
         for attempt in range(1000):
             rng = np.random.default_rng([self.seed, i, attempt])
-            scene = random_scene(rng, core=True, seconds=spec.seconds)
+            scene = random_scene(rng, core=self.core, seconds=spec.seconds)
             if not is_held_out(scene):
                 break
         seed = int(rng.integers(2**31))
         frames = fit_clip(render(scene, spec, seed=seed), self.fps, bucket, self.fps)
         empty = fit_clip(render_background(scene, spec, seed=seed), self.fps, bucket, self.fps)
         return Clip(frames, [*captions(scene, rng, n=3), long_caption(scene)], world_focus(frames, empty))
+
+
+class WideWorldSource(CoreWorldSource):
+    """The whole world (1-4 objects, every motion, setting, camera and occluder) without the held-out combinations:
+    the data to widen a model trained on the core to (captions as `CoreWorldSource`'s)."""
+
+    core = False
+
+    def __init__(self, seed: int, fps: int, clips: int):
+        super().__init__(seed, fps, clips)
+        self.name = f"world-wide(seed={seed}, fps={fps}, clips={clips}, held_out=v1)"
 
 
 class SyntheticSource(ClipSource):
@@ -324,10 +337,13 @@ def make_source(data: str, seed: int, fps: int, clips: int) -> ClipSource:
         return WorldSource(seed, fps, clips)
     if data == "world-core":
         return CoreWorldSource(seed, fps, clips)
+    if data == "world-wide":
+        return WideWorldSource(seed, fps, clips)
     if data == "synthetic":
         return SyntheticSource(seed, clips)
     if not Path(data).is_dir():
-        raise TenkuError(f"--data must be 'world', 'world-core', 'synthetic' or a folder of videos + captions.jsonl, got {data!r}")
+        raise TenkuError(f"--data must be 'world', 'world-core', 'world-wide', 'synthetic' or a folder of videos + "
+                         f"captions.jsonl, got {data!r}")
     return FolderSource(data, fps)
 
 

@@ -107,13 +107,14 @@ def test_world_source():
     assert not np.array_equal(a.frames, src.get(2, Bucket(9, 32, 48)).frames)
 
 
-def test_core_world_source_never_shows_a_held_out_combination():
-    from tenku.data import HELD_OUT_COLOR_SHAPES, HELD_OUT_MOTION_SETTINGS, CoreWorldSource, is_held_out
+@pytest.mark.parametrize("wide", [False, True])
+def test_world_sources_never_show_a_held_out_combination(wide):
+    from tenku.data import HELD_OUT_COLOR_SHAPES, HELD_OUT_MOTION_SETTINGS, CoreWorldSource, WideWorldSource, is_held_out
     from tenku.world.parse import parse_prompt
-    from tenku.world.sample import random_scene
+    from tenku.world.sample import CORE_SETTINGS, random_scene
 
-    src = CoreWorldSource(seed=0, fps=8, clips=40)
-    seen_pairs = set()
+    src = (WideWorldSource if wide else CoreWorldSource)(seed=0, fps=8, clips=40)
+    seen_pairs, settings, most = set(), set(), 0
     for i in range(40):
         clip = src.get(i, Bucket(9, 32, 32))
         assert clip.frames.shape == (9, 32, 32, 3) and len(clip.captions) == 4
@@ -123,7 +124,11 @@ def test_core_world_source_never_shows_a_held_out_combination():
                 assert (o.color, o.shape) not in HELD_OUT_COLOR_SHAPES, caption
                 assert (o.motion, q.setting) not in HELD_OUT_MOTION_SETTINGS, caption
                 seen_pairs.add((o.color, o.shape))
+            settings.add(q.setting)
+            most = max(most, len(q.objects))
     assert len(seen_pairs) > 10  # the filter removes combinations, not whole colours or shapes
+    # the core stays in its three settings and two objects; the wide world goes past them
+    assert (settings <= set(CORE_SETTINGS) and most <= 2) != wide, (settings, most)
     # the unfiltered core world does draw held-out scenes, so the filter is doing something
     rng = np.random.default_rng(0)
     assert any(is_held_out(random_scene(rng, core=True)) for _ in range(50))
@@ -266,7 +271,7 @@ def test_bad_train_settings(tmp_path):
         train(vae_cfg(tmp_path, preset="vae-huge"))
     with pytest.raises(TenkuError, match="--batch-size must be at least 1"):
         train(vae_cfg(tmp_path, batch_size=0))
-    with pytest.raises(TenkuError, match="--data must be 'world', 'world-core', 'synthetic' or a folder"):
+    with pytest.raises(TenkuError, match="--data must be 'world', 'world-core', 'world-wide', 'synthetic' or a folder"):
         train(vae_cfg(tmp_path, data=str(tmp_path / "nowhere")))
     with pytest.raises(TenkuError, match="needs --vae PATH"):
         train(vae_cfg(tmp_path, model="dit"))
