@@ -535,52 +535,51 @@ def main() -> None:
             acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if dev.type == "cuda" else [])
             prof = torch.profiler.profile(activities=acts)
             prof.start()
-        while not halt["now"]:
+        while True:
             frac = (time.perf_counter() - t0) / args.seconds
-            if frac >= 1.0:
-                break
-            if prof is not None and step == args.profile:
-                write_profile(prof, out, dev)
-                prof = None
-            drain(block=False)
-            cool = 1.0 if frac < 1 - args.cooldown else max(0.0, (1.0 - frac) / args.cooldown)
-            scale = min(1.0, (step + 1) / args.warmup_steps) * cool
+            done = frac >= 1.0 or halt["now"]  # the last interval is logged below before leaving
+            if not done:
+                if prof is not None and step == args.profile:
+                    write_profile(prof, out, dev)
+                    prof = None
+                drain(block=False)
+                cool = 1.0 if frac < 1 - args.cooldown else max(0.0, (1.0 - frac) / args.cooldown)
+                scale = min(1.0, (step + 1) / args.warmup_steps) * cool
 
-            # one DiT step on a bucket drawn by weight among those with enough clips
-            ready = [k for k, p in enumerate(pools) if len(p) >= args.batch_size]
-            w = weights[ready] / weights[ready].sum()
-            b = int(ready[int(np.random.default_rng([args.seed, step]).choice(len(ready), p=w))])
-            mean, logvar, focus, ids, mask = pools[b].draw(args.batch_size, gen)
-            text = text_states(bert, ids, mask)
-            with torch.no_grad():
-                x0 = vae.normalize(vae.sample(mean, logvar, gen))
-            for g in opt.param_groups:
-                g["lr"] = args.lr * scale
-            with autocast:
-                loss, metrics = flow.loss(dit, x0, text, mask, null_text, null_mask, generator=gen,
-                                          weight=1.0 + args.focus_weight * focus, weight_fade=True, sync=False)
-            gnorm = update(loss, opt, dit.parameters(), ema, dit, step, args.ema_decay)
-            step += 1
-            summary["step"] = step
-            for k, v in {**metrics, "grad_norm": gnorm}.items():
-                sums[k] = sums[k] + v if k in sums else v.clone()
-            n_sum += 1
+                # one DiT step on a bucket drawn by weight among those with enough clips
+                ready = [k for k, p in enumerate(pools) if len(p) >= args.batch_size]
+                w = weights[ready] / weights[ready].sum()
+                b = int(ready[int(np.random.default_rng([args.seed, step]).choice(len(ready), p=w))])
+                mean, logvar, focus, ids, mask = pools[b].draw(args.batch_size, gen)
+                text = text_states(bert, ids, mask)
+                with torch.no_grad():
+                    x0 = vae.normalize(vae.sample(mean, logvar, gen))
+                for g in opt.param_groups:
+                    g["lr"] = args.lr * scale
+                with autocast:
+                    loss, metrics = flow.loss(dit, x0, text, mask, null_text, null_mask, generator=gen,
+                                              weight=1.0 + args.focus_weight * focus, weight_fade=True, sync=False)
+                gnorm = update(loss, opt, dit.parameters(), ema, dit, step, args.ema_decay)
+                step += 1
+                summary["step"] = step
+                for k, v in {**metrics, "grad_norm": gnorm}.items():
+                    sums[k] = sums[k] + v if k in sums else v.clone()
+                n_sum += 1
 
-            # the decoder: one step every --vae-every DiT steps
-            if train_vae and step % args.vae_every == 0 and len(pixels) >= args.vae_batch:
-                video, fpx = pixels.draw(args.vae_batch, gen)
-                for g in vopt.param_groups:
-                    g["lr"] = args.vae_lr * min(1.0, (vstep + 1) / 100) * cool
-                vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * focus_ring(fpx), sync=False)
-                update(vloss, vopt, dec.decoder.parameters(), dec_ema, dec, vstep, args.ema_decay)
-                vstep += 1
-                summary["vae_step"] = vstep
-                for k, v in vmetrics.items():
-                    vsums[k] = vsums[k] + v if k in vsums else v.clone()
-                vn += 1
+                # the decoder: one step every --vae-every DiT steps
+                if train_vae and step % args.vae_every == 0 and len(pixels) >= args.vae_batch:
+                    video, fpx = pixels.draw(args.vae_batch, gen)
+                    for g in vopt.param_groups:
+                        g["lr"] = args.vae_lr * min(1.0, (vstep + 1) / 100) * cool
+                    vloss, vmetrics = dec.loss(video, gen, 1.0 + 10.0 * focus_ring(fpx), sync=False)
+                    update(vloss, vopt, dec.decoder.parameters(), dec_ema, dec, vstep, args.ema_decay)
+                    vstep += 1
+                    summary["vae_step"] = vstep
+                    for k, v in vmetrics.items():
+                        vsums[k] = vsums[k] + v if k in vsums else v.clone()
+                    vn += 1
 
-            last = (time.perf_counter() - t0) >= args.seconds or halt["now"]
-            if step % args.log_every == 0 or last:
+            if n_sum and (done or step % args.log_every == 0):
                 host = {k: float(v) / n_sum for k, v in sums.items()}  # waits for the device once per log
                 if not math.isfinite(host["loss"]):
                     raise RuntimeError(f"loss {host['loss']} over steps {step - n_sum + 1}-{step}")
@@ -597,6 +596,8 @@ def main() -> None:
                 print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
                 sums, vsums, n_sum, vn = {}, {}, 0, 0
                 t_log, clips_log, ingest_log = now, counters["clips"], counters["ingest_s"]
+            if done:
+                break
             if time.perf_counter() - last_save > args.save_every:
                 save(final=False)
                 last_save = time.perf_counter()
