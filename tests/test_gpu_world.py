@@ -50,15 +50,22 @@ def test_packed_text_encoder_matches_minilm(packed):
 
 
 @pytest.mark.slow
-def test_streamed_run_trains_saves_and_assembles(packed, tmp_path):
+@pytest.mark.parametrize("transfer", ["auto", "pickle"])
+def test_streamed_run_trains_saves_and_assembles(packed, tmp_path, transfer):
     out, into = tmp_path / "run", tmp_path / "ship"
     cmd = [sys.executable, str(ROOT / "runs" / "gpu_world.py"), "--device", "cpu", "--text", str(packed), "--out", str(out),
            "--seconds", "4", "--batch-size", "2", "--workers", "1", "--min-pool", "4", "--pool", "64", "--chunk", "2",
            "--log-every", "1", "--vae-batch", "1", "--vae-frames", "5", "--warmup-steps", "2",
-           "--buckets", "5x64x64:1", "--pixel-share", "1"]
+           "--buckets", "5x64x64:1", "--pixel-share", "1", "--wide-share", "0.5", "--transfer", transfer]
+    depth = json.loads((ROOT / "tenku" / "weights" / "tenku-world" / "dit" / "config.json").read_text())["depth"]
+    if transfer == "pickle":  # the other run keeps the shipped DiT's depth; this one grows it by a block
+        depth += 1
+        cmd += ["--grow-depth", str(depth)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=600)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["final"] and summary["step"] >= 1 and summary["clips_rendered"] >= 4
+    assert summary["transfer"] in (("shm", "pickle") if transfer == "auto" else ("pickle",))
+    assert summary["unknown_tokens"] == 0  # the packed vocabulary covers the whole world's captions
     assert sorted(p.name for p in out.glob("*.safetensors")) == [
         "dit_ema_0.safetensors", "dit_ema_1.safetensors", "dit_raw_0.safetensors", "dit_raw_1.safetensors",
         "vae_ema_0.safetensors"]
@@ -72,7 +79,8 @@ def test_streamed_run_trains_saves_and_assembles(packed, tmp_path):
     from tenku.dit import DiT
     from gpu_world import load_split
 
-    dit, _ = load_component(into / "model", "dit", DiT, DiTConfig)
+    dit, cfg = load_component(into / "model", "dit", DiT, DiTConfig)
+    assert cfg.depth == depth == summary["dit_config"]["depth"]
     saved = load_split(out, "dit_ema")
     assert all(torch.equal(dit.state_dict()[k].half(), v) for k, v in saved.items())
     assert (into / "log.jsonl").is_file() and (into / "vae" / "log.jsonl").is_file()
