@@ -54,5 +54,15 @@ tenku train vae --preset vae-world --init "$RUNS/vae-objects" --freeze-encoder -
 #   python3 runs/gpu_world.py --init "$RUNS/gpu-1/model" --out "$RUNS/gpu-2-raw" --seconds 150 --lr 2.5e-4 \
 #     --warmup-steps 100 --cooldown 0.6 --data-seed 101
 #   python3 runs/gpu_world.py --assemble "$RUNS/gpu-2-raw" --into "$RUNS/gpu-2" --init "$RUNS/gpu-1/model"
+# (v9's runs gave the decoder a fifth of the step time, an option since replaced by --vae-every: about one decoder
+# step per 1.3 DiT steps then, --vae-every 1 comes closest.)
+# v10: the DiT grown from 6 to 8 blocks (new blocks start as the identity), then two runs at batch 512, one decoder
+# step every second DiT step (the default):
+#   python3 runs/gpu_world.py --init "$RUNS/gpu-2/model" --out "$RUNS/gpu-3-raw" --seconds 490 --batch-size 512 \
+#     --lr 5e-4 --warmup-steps 300 --cooldown 0.4 --grow-depth 8 --data-seed 102
+#   python3 runs/gpu_world.py --assemble "$RUNS/gpu-3-raw" --into "$RUNS/gpu-3" --init "$RUNS/gpu-2/model"
+#   python3 runs/gpu_world.py --init "$RUNS/gpu-3/model" --out "$RUNS/gpu-4-raw" --seconds 165 --batch-size 512 \
+#     --lr 2.5e-4 --warmup-steps 100 --cooldown 0.6 --data-seed 103
+#   python3 runs/gpu_world.py --assemble "$RUNS/gpu-4-raw" --into "$RUNS/gpu-4" --init "$RUNS/gpu-3/model"
 
 python3 runs/ship.py "$RUNS/dit-world" --vae-run "$RUNS/vae-world" --vae-run "$RUNS/vae-objects" --vae-run "$RUNS/vae-decoder" --vae "$RUNS/vae-decoder" --guidance 2.5
