@@ -3,9 +3,10 @@
 On a GPU the shipped model's DiT takes thousands of clips a second, far more than one process renders or than a
 fixed latent cache of a few thousand clips should be repeated. So this script streams: worker processes render
 world-core clips (the same source as `tenku train dit --data world-core`, minus the held-out combinations; with
---wide-share, that share from the whole world, `--data world-wide`) and tokenize their captions; the main process encodes them with the frozen VAE encoder into a pool of latent
-posteriors on the device and trains from that growing pool, each step's batch drawn from it at random (a clip is
-seen a few times, never thousands). The text encoder runs on the device every step on the drawn captions.
+--wide-share, that share from the whole world, `--data world-wide`) and tokenize their captions; the main process
+encodes them with the frozen VAE encoder into a pool of latent posteriors on the device and trains from that growing
+pool, each step's batch drawn from it at random (a clip is seen a few times, never thousands). The text encoder runs
+on the device every step on the drawn captions.
 
 The loss is `tenku train dit`'s (rectified flow with per-frame times and held frames, object cells weighted up and
 faded with the noise, text dropped for guidance); the run is measured in seconds, not steps: linear warm-up, a
@@ -326,7 +327,8 @@ def write_profile(prof, out: Path, dev: torch.device) -> None:
     table = prof.key_averages()
     parts = []
     if dev.type == "cuda":
-        parts.append("by device time\n" + table.table(sort_by="self_cuda_time_total", row_limit=30, max_name_column_width=60))
+        parts.append("by device time\n"
+                     + table.table(sort_by="self_cuda_time_total", row_limit=30, max_name_column_width=60))
     parts.append("by host time\n" + table.table(sort_by="self_cpu_time_total", row_limit=30, max_name_column_width=60))
     (out / "profile.txt").write_text("\n\n".join(parts))
     print(parts[0][:6000], flush=True)
@@ -532,7 +534,8 @@ def main() -> None:
         t_log, clips_log, ingest_log, last_save = time.perf_counter(), counters["clips"], 0.0, time.perf_counter()
         prof = None
         if args.profile > 0:
-            acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if dev.type == "cuda" else [])
+            kinds = torch.profiler.ProfilerActivity
+            acts = [kinds.CPU] + ([kinds.CUDA] if dev.type == "cuda" else [])
             prof = torch.profiler.profile(activities=acts)
             prof.start()
         while True:

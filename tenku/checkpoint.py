@@ -258,8 +258,9 @@ def save_pipeline(
     extra: components without weights, stored in the manifest itself, e.g. {"text": {"encoder": "minilm", ...},
     "flow": to_dict(flow_cfg)}. info: top-level manifest entries that are not components (e.g. "sample"
     defaults, a "train" summary). dtype: the storage of every module (see `_write_component`), or a dict of
-    module name -> storage (e.g. {"dit": torch.int8, "vae": torch.float16}). card: the README.md body (a short default is written when empty). files: more
-    text files inside the folder, relative path -> text (e.g. the training logs).
+    module name -> storage (e.g. {"dit": torch.int8, "vae": torch.float16}). card: the README.md body (a short
+    default is written when empty). files: more text files inside the folder, relative path -> text (e.g. the
+    training logs).
     """
     final = Path(dir)
     components: dict[str, dict[str, Any]] = {}

@@ -286,7 +286,7 @@ class DiT(nn.Module):
         for p in range(depth):
             if p in place:
                 continue
-            src = max(q for q in place if q < p) if any(q < p for q in place) else place[0]
+            src = max(q for q in place if q < p)  # the old block before it (place[0] is 0, so there is one)
             for k, v in self.blocks[place.index(src)].state_dict().items():
                 state[f"blocks.{p}.{k}"] = v.clone()
             w, b = state[f"blocks.{p}.modulation.weight"], state[f"blocks.{p}.modulation.bias"]
